@@ -1,0 +1,56 @@
+# Shared by scripts/start and scripts/test: install what is missing, nothing more.
+# Debian/Ubuntu packages through apt (as root, or with sudo), Python packages in ./.venv
+# (a stock Debian refuses `pip install` outside a virtual environment: PEP 668).
+
+MULTISHOT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+VENV="$MULTISHOT_ROOT/.venv"
+PYTHON=${PYTHON:-python3}
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# ensure_debian COMMAND_OR_CHECK:PACKAGE ... — installs PACKAGE when the command is missing.
+ensure_debian() {
+  local wanted=() pair command package
+  for pair in "$@"; do
+    command=${pair%%:*}
+    package=${pair#*:}
+    command -v "$command" >/dev/null 2>&1 || wanted+=("$package")
+  done
+  install_debian "${wanted[@]}"
+}
+
+install_debian() {
+  [ "$#" -gt 0 ] || return 0
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "Missing: $* (install them with your system's package manager)." >&2
+    return 1
+  fi
+  echo "Installing Debian packages: $*"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# ensure_python_modules — the interpreter itself needs venv and Tk.
+ensure_python_modules() {
+  local wanted=()
+  "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1 || wanted+=(python3-venv)
+  "$PYTHON" -c 'import tkinter' >/dev/null 2>&1 || wanted+=(python3-tk)
+  install_debian "${wanted[@]}"
+}
+
+# ensure_venv [EXTRA] — ./.venv with the project installed (editable), reinstalled when
+# pyproject.toml changes.
+ensure_venv() {
+  local extra=${1:-} spec="$MULTISHOT_ROOT" stamp
+  [ -n "$extra" ] && spec="$MULTISHOT_ROOT[$extra]"
+  [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+  stamp="$(sha256sum "$MULTISHOT_ROOT/pyproject.toml" | cut -c1-16)-$extra"
+  if [ "$(cat "$VENV/.multishot-installed" 2>/dev/null)" != "$stamp" ]; then
+    echo "Installing Multishot${extra:+ with its $extra extras} into $VENV"
+    "$VENV/bin/python" -m pip install --quiet --upgrade pip
+    "$VENV/bin/python" -m pip install --quiet --editable "$spec"
+    echo "$stamp" > "$VENV/.multishot-installed"
+  fi
+}
