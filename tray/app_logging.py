@@ -1,0 +1,44 @@
+"""The app's log file, with every record passed through the shared redaction."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+from pathlib import Path
+
+from tray import config
+from tray.redaction import install_redaction
+
+LOG_FILE_NAME = "multishot.log"
+_MAX_LOG_BYTES = 2 * 1024 * 1024
+_BACKUPS = 3
+_FORMAT = "%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"
+
+
+def log_file() -> Path:
+    return config.log_dir() / LOG_FILE_NAME
+
+
+def configure_logging(*, verbose: bool = False) -> None:
+    """Log to the app's rotating log file (and to stderr when ``verbose``), redacted."""
+    package_logger = logging.getLogger("tray")
+    if package_logger.handlers:
+        return
+    package_logger.setLevel(logging.DEBUG if verbose else logging.INFO)
+    package_logger.propagate = False
+    handlers: list[logging.Handler] = []
+    try:
+        path = log_file()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(
+            logging.handlers.RotatingFileHandler(
+                path, maxBytes=_MAX_LOG_BYTES, backupCount=_BACKUPS, encoding="utf-8"
+            )
+        )
+    except OSError:
+        pass  # an unwritable log folder must not stop the app; stderr still works
+    if verbose or not handlers:
+        handlers.append(logging.StreamHandler())
+    for handler in handlers:
+        handler.setFormatter(logging.Formatter(_FORMAT))
+        package_logger.addHandler(install_redaction(handler))

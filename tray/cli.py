@@ -1,0 +1,364 @@
+"""`multishot` on the command line: a thin shell over the core, for terminals and scripts.
+
+Secrets are never accepted as arguments: they come from a hidden prompt or,
+with ``--from-env``, from the environment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import getpass
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn, TextIO
+
+from tray import __version__, diagnostics
+from tray.app_logging import configure_logging
+from tray.credentials import AuthMethod, Credentials
+from tray.errors import InvalidSecretInput, LocalLoginError, MultishotError
+from tray.keychain import CredentialStore, StorageOutcome
+from tray.local_login import LocalLogin, find_local_login
+from tray.redaction import mask, redact
+from tray.secret_input import (
+    SecretKind,
+    credentials_from_environment,
+    credentials_from_input,
+    read_secret,
+)
+from tray.validation import (
+    CheckResult,
+    CheckStatus,
+    CredentialsCheck,
+    check_credentials,
+    describe_expiry,
+)
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_INVALID = 3
+EXIT_CANCELLED = 130
+
+log = logging.getLogger(__name__)
+
+
+class Cancelled(Exception):
+    """The user ended an interactive prompt (Ctrl-D / Ctrl-C)."""
+
+
+class Console:
+    """Prompts and output for the interactive flows; secrets are read without echo."""
+
+    def __init__(self, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> None:
+        self.out = out
+        self.err = err
+
+    def say(self, text: str = "") -> None:
+        print(text, file=self.out, flush=True)
+
+    def warn(self, text: str) -> None:
+        print(text, file=self.err, flush=True)
+
+    def ask(self, prompt: str) -> str:
+        try:
+            return input(prompt)
+        except EOFError:
+            raise Cancelled from None
+
+    def ask_secret(self, prompt: str) -> str:
+        try:
+            return getpass.getpass(prompt)
+        except EOFError:
+            raise Cancelled from None
+
+    def confirm(self, prompt: str, *, default: bool) -> bool:
+        hint = "[Y/n]" if default else "[y/N]"
+        while True:
+            answer = self.ask(f"{prompt} {hint} ").strip().lower()
+            if not answer:
+                return default
+            if answer in ("y", "yes", "n", "no"):
+                return answer.startswith("y")
+            self.say("Please answer y or n.")
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose error messages never echo a secret pasted as an argument."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {redact(message)}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="multishot",
+        description="Run several Claude Code attempts at one task in Daytona sandboxes.",
+    )
+    parser.add_argument("--version", action="version", version=f"multishot {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="also log to stderr")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    login = commands.add_parser("login", help="store credentials in the OS keychain")
+    login.add_argument(
+        "--from-env",
+        action="store_true",
+        help="take DAYTONA_API_KEY and ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN "
+        "from the environment",
+    )
+    login.add_argument(
+        "--no-validate", action="store_true", help="save without checking the credentials"
+    )
+    commands.add_parser("logout", help="remove the stored credentials from the keychain")
+
+    status = commands.add_parser("status", help="show the stored credentials, masked")
+    status.add_argument("--check", action="store_true", help="also check them online")
+    status.add_argument("--json", action="store_true", help="print JSON")
+
+    doctor = commands.add_parser("doctor", help="check the desktop services Multishot uses")
+    doctor.add_argument("--json", action="store_true", help="print JSON")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, *, store: CredentialStore | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    configure_logging(verbose=args.verbose)
+    console = Console()
+    store = store or CredentialStore()
+    handlers: dict[str | None, Callable[[argparse.Namespace, CredentialStore, Console], int]] = {
+        None: _default,
+        "login": _login,
+        "logout": _logout,
+        "status": _status,
+        "doctor": _doctor,
+    }
+    try:
+        return handlers[args.command](args, store, console)
+    except Cancelled:
+        console.warn("\nCancelled. Nothing was saved.")
+        return EXIT_CANCELLED
+    except KeyboardInterrupt:
+        console.warn("\nInterrupted. Nothing was saved.")
+        return EXIT_CANCELLED
+    except MultishotError as exc:
+        log.warning("%s: %s", exc.title, exc.message)
+        console.warn(f"{exc.title}: {exc.message}")
+        return EXIT_ERROR
+
+
+def _default(args: argparse.Namespace, store: CredentialStore, console: Console) -> int:
+    """No command: set up when nothing is stored and a person is at the terminal."""
+    if store.load() is None and sys.stdin.isatty():
+        return _login(argparse.Namespace(from_env=False, no_validate=False), store, console)
+    return _status(argparse.Namespace(check=False, json=False), store, console)
+
+
+def _login(args: argparse.Namespace, store: CredentialStore, console: Console) -> int:
+    assessment = store.assessment()
+    if not assessment.secure:
+        console.warn(f"Cannot save credentials: {assessment.advice}")
+        return EXIT_ERROR
+    try:
+        credentials = (
+            credentials_from_environment(os.environ) if args.from_env else _ask_credentials(console)
+        )
+    except InvalidSecretInput as exc:
+        console.warn(f"{exc.title}: {exc.message}\nNothing was saved.")
+        return EXIT_USAGE
+    if not args.no_validate:
+        console.say("Checking the credentials…")
+        check = check_credentials(credentials)
+        _print_check(console, credentials, check)
+        if check.any_invalid:
+            console.warn("Nothing was saved.")
+            return EXIT_INVALID
+        if not check.all_confirmed and not _save_unconfirmed(args, console):
+            console.warn("Nothing was saved.")
+            return EXIT_ERROR
+    if store.save(credentials) is StorageOutcome.SESSION_ONLY:  # the keychain changed under us
+        console.warn(f"Not saved: {store.assessment().advice}")
+        return EXIT_ERROR
+    console.say(f"Saved to the keychain ({store.assessment().name}).")
+    return EXIT_OK
+
+
+def _save_unconfirmed(args: argparse.Namespace, console: Console) -> bool:
+    if args.from_env:
+        console.warn("Saving anyway: a credential could not be checked right now.")
+        return True
+    return console.confirm(
+        "A credential could not be checked right now. Save anyway?", default=False
+    )
+
+
+def _ask_credentials(console: Console) -> Credentials:
+    console.say("Multishot needs a Daytona API key and one Claude credential.")
+    console.say("Input is hidden; paste and press Enter.\n")
+    daytona = _ask_until_valid(
+        console, SecretKind.DAYTONA_API_KEY, "Daytona API key (get one at app.daytona.io): "
+    )
+    method = _ask_method(console)
+    if method is AuthMethod.API_KEY:
+        secret = _ask_until_valid(
+            console,
+            SecretKind.ANTHROPIC_API_KEY,
+            "Anthropic API key (get one at console.anthropic.com): ",
+        )
+        return credentials_from_input(
+            daytona_api_key=daytona, auth_method=method, claude_secret=secret
+        )
+    local = _offer_local_login(console)
+    if local is not None:
+        return credentials_from_input(
+            daytona_api_key=daytona,
+            auth_method=method,
+            claude_secret=local.access_token,
+            oauth_token_expires_at=local.expires_at,
+        )
+    console.say(
+        "To get a token that lasts a year, run `claude setup-token` on a computer with a "
+        "browser and copy the token it prints (sk-ant-oat01-…)."
+    )
+    token = _ask_until_valid(console, SecretKind.CLAUDE_OAUTH_TOKEN, "Claude Code OAuth token: ")
+    return credentials_from_input(daytona_api_key=daytona, auth_method=method, claude_secret=token)
+
+
+def _ask_until_valid(console: Console, kind: SecretKind, prompt: str) -> str:
+    while True:
+        try:
+            return read_secret(kind, console.ask_secret(prompt))
+        except InvalidSecretInput as exc:
+            console.warn(f"{exc.message}\n")
+
+
+def _ask_method(console: Console) -> AuthMethod:
+    console.say(
+        "\nClaude authentication:\n"
+        "  1) API key (recommended for sandboxes): pay-as-you-go, most reliable\n"
+        "  2) OAuth token: uses your Claude subscription, may need refreshing\n"
+        "Note: an API key overrides a subscription and is billed at API rates."
+    )
+    while True:
+        answer = console.ask("Choose 1 or 2 [1]: ").strip()
+        if answer in ("", "1"):
+            return AuthMethod.API_KEY
+        if answer == "2":
+            return AuthMethod.OAUTH_TOKEN
+        console.say("Please type 1 or 2.")
+
+
+def _offer_local_login(console: Console) -> LocalLogin | None:
+    try:
+        local = find_local_login()
+    except LocalLoginError as exc:
+        console.say(exc.message)
+        return None
+    expiry = ""
+    if local.expires_at is not None:
+        expiry = f", expires {describe_expiry(local.expires_at, dt.datetime.now(dt.timezone.utc))}"
+    console.say(
+        f"\nFound this computer's Claude Code login in {local.source} "
+        f"(token {mask(local.access_token)}{expiry})."
+    )
+    if local.expires_soon():
+        console.say(
+            "It expires within a day. `claude setup-token` makes a token that lasts a year; "
+            "prefer it for sandboxes."
+        )
+    return local if console.confirm("Use this token?", default=not local.expires_soon()) else None
+
+
+def _logout(args: argparse.Namespace, store: CredentialStore, console: Console) -> int:
+    store.clear()
+    console.say("Logged out: Multishot's credentials were removed from the keychain.")
+    return EXIT_OK
+
+
+def _status(args: argparse.Namespace, store: CredentialStore, console: Console) -> int:
+    report = status_report(store, check=args.check)
+    if args.json:
+        console.say(json.dumps(report, indent=2))
+    else:
+        _print_status(console, report)
+    if not report["daytona"]["present"]:
+        return EXIT_ERROR
+    if CheckStatus.INVALID.value in (report["daytona"]["check"], report["claude"]["check"]):
+        return EXIT_INVALID
+    return EXIT_OK
+
+
+def status_report(store: CredentialStore, *, check: bool) -> dict[str, Any]:
+    """The ``status --json`` document: masked secrets, keychain, optional checks."""
+    assessment = store.assessment()
+    credentials = store.load()
+    keychain: dict[str, Any] = {"backend": assessment.name, "secure": assessment.secure}
+    if not assessment.secure:
+        keychain["problem"] = assessment.advice
+    skipped = {"check": CheckStatus.SKIPPED.value}
+    daytona: dict[str, Any] = {"present": False, "masked": None, **skipped}
+    claude: dict[str, Any] = {"method": None, "present": False, "masked": None, **skipped}
+    if credentials is not None:
+        daytona.update(present=True, masked=mask(credentials.daytona_api_key))
+        claude.update(
+            method=credentials.auth_method.value,
+            present=True,
+            masked=mask(credentials.claude_secret),
+        )
+        if check:
+            result = check_credentials(credentials)
+            daytona.update(_check_fields(result.daytona))
+            claude.update(_check_fields(result.claude))
+    return {"keychain": keychain, "daytona": daytona, "claude": claude}
+
+
+def _check_fields(result: CheckResult) -> dict[str, str]:
+    return {"check": result.status.value, "message": result.message}
+
+
+def _print_status(console: Console, report: dict[str, Any]) -> None:
+    keychain = report["keychain"]
+    secure = "secure" if keychain["secure"] else "NOT secure: session only"
+    console.say(f"Keychain: {keychain['backend']} ({secure})")
+    if "problem" in keychain:
+        console.say(f"  {keychain['problem']}")
+    daytona, claude = report["daytona"], report["claude"]
+    if not daytona["present"]:
+        console.say("Not logged in. Run `multishot login`.")
+        return
+    method = AuthMethod(claude["method"]).label
+    console.say(f"Daytona:  {daytona['masked']}{_check_suffix(daytona)}")
+    console.say(f"Claude:   {method} {claude['masked']}{_check_suffix(claude)}")
+
+
+def _check_suffix(section: dict[str, Any]) -> str:
+    if "message" not in section:
+        return ""
+    return f"\n  [{section['check']}] {section['message']}"
+
+
+def _print_check(console: Console, credentials: Credentials, check: CredentialsCheck) -> None:
+    method = credentials.auth_method.label
+    console.say(f"  Daytona API key: [{check.daytona.status.value}] {check.daytona.message}")
+    console.say(f"  Claude {method}: [{check.claude.status.value}] {check.claude.message}")
+
+
+def _doctor(args: argparse.Namespace, store: CredentialStore, console: Console) -> int:
+    report = diagnostics.collect(store)
+    if args.json:
+        console.say(json.dumps(report, indent=2))
+    else:
+        _print_tree(console, report)
+    return EXIT_OK
+
+
+def _print_tree(console: Console, report: dict[str, Any], indent: str = "") -> None:
+    for key, value in report.items():
+        if isinstance(value, dict):
+            console.say(f"{indent}{key}:")
+            _print_tree(console, value, indent + "  ")
+        else:
+            console.say(f"{indent}{key}: {value}")

@@ -1,0 +1,298 @@
+"""Credential storage in the OS keychain, through ``keyring``; never plaintext.
+
+One keychain entry per secret plus one for the method, under the service name
+``multishot``. When the active backend is not a secure keychain, nothing is
+persisted: credentials live in this process's memory for the session only.
+Every keychain call runs in a daemon thread with a timeout, so a locked
+Secret Service waiting on a prompt cannot hang the app.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+import logging
+import os
+import queue
+import sys
+import threading
+from collections.abc import Callable
+from typing import TypeVar
+
+import keyring
+import keyring.errors
+from keyring.backend import KeyringBackend
+from keyring.backends import chainer, fail
+
+from tray.credentials import AuthMethod, Credentials
+from tray.errors import KeychainError, KeychainLocked, KeychainTimeout
+from tray.redaction import redact
+
+SERVICE_NAME = "multishot"
+TIMEOUT_ENV = "MULTISHOT_KEYCHAIN_TIMEOUT"
+DEFAULT_TIMEOUT_SECONDS = 10.0
+
+ENTRY_METHOD = "auth_method"
+ENTRY_DAYTONA_KEY = "daytona_api_key"
+ENTRY_ANTHROPIC_KEY = "anthropic_api_key"
+ENTRY_OAUTH_TOKEN = "claude_oauth_token"
+ENTRY_OAUTH_EXPIRY = "claude_oauth_token_expires_at"
+# Every entry any version of the app has written; clear() removes all of them.
+ALL_ENTRIES = (
+    ENTRY_METHOD,
+    ENTRY_DAYTONA_KEY,
+    ENTRY_ANTHROPIC_KEY,
+    ENTRY_OAUTH_TOKEN,
+    ENTRY_OAUTH_EXPIRY,
+)
+_MAX_DUPLICATE_ENTRIES = 16
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class StorageOutcome(enum.Enum):
+    KEYCHAIN = "keychain"
+    SESSION_ONLY = "session_only"
+
+
+@dataclasses.dataclass(frozen=True)
+class BackendAssessment:
+    """Which keyring backend is active and whether it may hold secrets."""
+
+    name: str
+    secure: bool
+    problem: str | None = None
+
+    @property
+    def advice(self) -> str:
+        """What the user reads when the backend is not secure."""
+        return (
+            f"{self.problem} Multishot never stores secrets in plaintext, so your "
+            "credentials are kept in memory for this session only. To keep them, "
+            f"{_fix_for_platform()} and restart Multishot."
+        )
+
+
+def _fix_for_platform() -> str:
+    if sys.platform == "darwin":
+        return "make sure the login Keychain is available"
+    if sys.platform == "win32":
+        return "make sure Windows Credential Manager is available"
+    return (
+        "install and unlock a Secret Service such as gnome-keyring "
+        "(Debian/Ubuntu: sudo apt install gnome-keyring) or KWallet"
+    )
+
+
+def backend_name(backend: KeyringBackend) -> str:
+    cls = type(backend)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def assess_backend(backend: KeyringBackend) -> BackendAssessment:
+    """Secure means a real OS keychain: not ``fail``, not plaintext, priority >= 1."""
+    name = backend_name(backend)
+    if isinstance(backend, fail.Keyring):
+        return BackendAssessment(name, False, "No keychain is available on this system.")
+    lowered = name.lower()
+    if "plaintext" in lowered or lowered.startswith("keyrings.alt"):
+        return BackendAssessment(name, False, f"The keyring backend {name} stores plaintext.")
+    try:
+        priority = float(backend.priority)
+    except Exception as exc:  # a backend reports it is unusable by raising here
+        return BackendAssessment(name, False, f"The keychain is unusable: {exc}.")
+    if priority < 1:
+        return BackendAssessment(
+            name, False, f"The keyring backend {name} is not a secure keychain."
+        )
+    return BackendAssessment(name, True)
+
+
+def _resolve_backend() -> KeyringBackend:
+    backend = keyring.get_keyring()
+    if isinstance(backend, chainer.ChainerBackend):
+        # The chainer writes to its first backend: judge and use that one directly,
+        # so a low-priority plaintext backend behind it is never read from.
+        chained = chainer.ChainerBackend.backends
+        return chained[0] if chained else fail.Keyring()  # type: ignore[no-untyped-call]
+    return backend
+
+
+def _timeout_from_env() -> float:
+    try:
+        return float(os.environ.get(TIMEOUT_ENV, DEFAULT_TIMEOUT_SECONDS))
+    except ValueError:
+        return DEFAULT_TIMEOUT_SECONDS
+
+
+class CredentialStore:
+    """Load, save and clear :class:`Credentials` in the OS keychain."""
+
+    def __init__(
+        self,
+        service: str = SERVICE_NAME,
+        *,
+        backend: KeyringBackend | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        self.service = service
+        self.timeout = _timeout_from_env() if timeout is None else timeout
+        self._backend = backend
+        self._assessment: BackendAssessment | None = None
+        self._session_credentials: Credentials | None = None
+        self._lock = threading.Lock()
+
+    def assessment(self) -> BackendAssessment:
+        """Resolve the backend (once) and say whether it is secure."""
+        with self._lock:
+            if self._assessment is None:
+                backend = self._backend or self._timed("open", _resolve_backend)
+                self._assessment = self._timed("check", lambda: assess_backend(backend))
+                self._backend = backend
+            return self._assessment
+
+    @property
+    def is_secure(self) -> bool:
+        return self.assessment().secure
+
+    def load(self) -> Credentials | None:
+        """The stored credentials, or None when absent or incomplete."""
+        if not self.is_secure:
+            return self._session_credentials
+        backend = self._require_backend()
+        entries = self._timed(
+            "read",
+            lambda: {name: backend.get_password(self.service, name) for name in ALL_ENTRIES},
+        )
+        return _credentials_from_entries(entries)
+
+    def save(self, credentials: Credentials) -> StorageOutcome:
+        """Store ``credentials``; in session-only mode keep them in memory instead."""
+        if not self.is_secure:
+            self._session_credentials = credentials
+            return StorageOutcome.SESSION_ONLY
+        backend = self._require_backend()
+        wanted = _entries_from_credentials(credentials)
+
+        def write() -> None:
+            # Secrets first, then the method, then stale entries: an interruption at
+            # any point leaves either the old or the new credentials loadable.
+            for name, value in wanted.items():
+                if value is not None and name != ENTRY_METHOD:
+                    backend.set_password(self.service, name, value)
+            backend.set_password(self.service, ENTRY_METHOD, credentials.auth_method.value)
+            for name, value in wanted.items():
+                if value is None:
+                    self._delete_entry(backend, name)
+
+        self._timed("write", write)
+        self._session_credentials = None
+        return StorageOutcome.KEYCHAIN
+
+    def clear(self) -> None:
+        """Remove every entry the app ever wrote, and the session copy. Idempotent."""
+        self._session_credentials = None
+        if not self.is_secure:
+            return
+        backend = self._require_backend()
+
+        def delete_all() -> None:
+            for name in ALL_ENTRIES:
+                self._delete_entry(backend, name)
+
+        self._timed("delete", delete_all)
+
+    def _delete_entry(self, backend: KeyringBackend, name: str) -> None:
+        # Some backends delete only the first match; repeat until none is left.
+        for _ in range(_MAX_DUPLICATE_ENTRIES):
+            try:
+                backend.delete_password(self.service, name)
+            except keyring.errors.PasswordDeleteError:
+                return
+
+    def _require_backend(self) -> KeyringBackend:
+        self.assessment()
+        if self._backend is None:
+            raise KeychainError("The keychain backend could not be opened.")
+        return self._backend
+
+    def _timed(self, what: str, call: Callable[[], T]) -> T:
+        outcome: queue.Queue[tuple[bool, object]] = queue.Queue(maxsize=1)
+
+        def work() -> None:
+            try:
+                outcome.put((True, call()))
+            except BaseException as exc:
+                outcome.put((False, exc))
+
+        threading.Thread(target=work, name=f"keychain-{what}", daemon=True).start()
+        try:
+            succeeded, value = outcome.get(timeout=self.timeout)
+        except queue.Empty:
+            raise KeychainTimeout(
+                f"The keychain did not answer within {self.timeout:g} seconds "
+                f"(while trying to {what}). It may be locked and waiting for a password "
+                "prompt that cannot appear. Unlock it (for example by logging in to the "
+                "desktop session) and try again."
+            ) from None
+        if succeeded:
+            return value  # type: ignore[return-value]
+        raise _translate(what, value)  # type: ignore[arg-type]
+
+
+def _translate(what: str, exc: BaseException) -> BaseException:
+    if isinstance(exc, KeychainError) or not isinstance(exc, Exception):
+        return exc
+    detail = redact(str(exc)) or type(exc).__name__
+    log.warning("keychain %s failed: %s: %s", what, type(exc).__name__, detail)
+    if isinstance(exc, keyring.errors.KeyringLocked) or "locked" in detail.lower():
+        return KeychainLocked(
+            "The keychain is locked, or its unlock prompt was dismissed. Unlock it and try again."
+        )
+    if isinstance(exc, keyring.errors.NoKeyringError):
+        return KeychainError(f"No keychain is available: {detail}.")
+    if isinstance(exc, keyring.errors.InitError):
+        return KeychainError(f"The keychain could not be opened: {detail}.")
+    if isinstance(exc, keyring.errors.PasswordSetError):
+        return KeychainError(f"The keychain refused to store the credentials: {detail}.")
+    return KeychainError(f"The keychain failed while trying to {what}: {detail}.")
+
+
+def _entries_from_credentials(credentials: Credentials) -> dict[str, str | None]:
+    expiry = credentials.oauth_token_expires_at
+    return {
+        ENTRY_DAYTONA_KEY: credentials.daytona_api_key,
+        ENTRY_ANTHROPIC_KEY: credentials.anthropic_api_key,
+        ENTRY_OAUTH_TOKEN: credentials.claude_oauth_token,
+        ENTRY_OAUTH_EXPIRY: expiry.isoformat() if expiry else None,
+        ENTRY_METHOD: credentials.auth_method.value,
+    }
+
+
+def _credentials_from_entries(entries: dict[str, str | None]) -> Credentials | None:
+    method = entries.get(ENTRY_METHOD)
+    daytona_key = entries.get(ENTRY_DAYTONA_KEY)
+    if not method or not daytona_key:
+        return None
+    try:
+        return Credentials(
+            daytona_api_key=daytona_key,
+            auth_method=AuthMethod(method),
+            anthropic_api_key=entries.get(ENTRY_ANTHROPIC_KEY),
+            claude_oauth_token=entries.get(ENTRY_OAUTH_TOKEN),
+            oauth_token_expires_at=_parse_expiry(entries.get(ENTRY_OAUTH_EXPIRY)),
+        )
+    except ValueError:  # an unknown method name, or IncompleteCredentials
+        log.warning("stored credentials are incomplete or unreadable; treating them as absent")
+        return None
+
+
+def _parse_expiry(text: str | None) -> dt.datetime | None:
+    if not text:
+        return None
+    try:
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None

@@ -1,0 +1,227 @@
+"""Checking credentials before they are saved, without spending money.
+
+Results are tri-state (valid, invalid, could not check; plus "skipped" for a
+token that cannot be checked without a run). A network failure never makes a
+credential "invalid".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+import json
+import time
+from urllib.parse import urlsplit
+
+import httpx
+
+from tray import config, daytona_api
+from tray.credentials import AuthMethod, Credentials
+from tray.redaction import redact
+
+ANTHROPIC_VERSION = "2023-06-01"
+CONNECT_TIMEOUT_SECONDS = 5.0
+TOTAL_TIMEOUT_SECONDS = 15.0
+_MAX_BODY_BYTES = 64 * 1024
+
+
+class CheckStatus(str, enum.Enum):
+    VALID = "valid"
+    INVALID = "invalid"
+    UNREACHABLE = "unreachable"
+    SKIPPED = "skipped"
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckResult:
+    status: CheckStatus
+    message: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "message", redact(self.message))
+
+
+@dataclasses.dataclass(frozen=True)
+class CredentialsCheck:
+    """Results for both halves of a :class:`Credentials`."""
+
+    daytona: CheckResult
+    claude: CheckResult
+
+    @property
+    def any_invalid(self) -> bool:
+        return CheckStatus.INVALID in (self.daytona.status, self.claude.status)
+
+    @property
+    def all_confirmed(self) -> bool:
+        return self.daytona.status is CheckStatus.VALID and self.claude.status in (
+            CheckStatus.VALID,
+            CheckStatus.SKIPPED,
+        )
+
+
+def check_credentials(credentials: Credentials) -> CredentialsCheck:
+    """Check both credentials (blocking: call it from a worker thread)."""
+    if credentials.auth_method is AuthMethod.API_KEY:
+        claude = check_anthropic_api_key(credentials.claude_secret)
+    else:
+        claude = check_oauth_token(credentials.claude_secret, credentials.oauth_token_expires_at)
+    return CredentialsCheck(
+        daytona=check_daytona_api_key(credentials.daytona_api_key), claude=claude
+    )
+
+
+def check_anthropic_api_key(
+    api_key: str,
+    *,
+    base_url: str | None = None,
+    connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
+    total_timeout: float = TOTAL_TIMEOUT_SECONDS,
+) -> CheckResult:
+    """``GET /v1/models``: free, and answers 401/403 for a bad key."""
+    base = (base_url or config.anthropic_base_url()).rstrip("/")
+    host = urlsplit(base).netloc or base
+    timeout = httpx.Timeout(total_timeout, connect=connect_timeout)
+    deadline = time.monotonic() + total_timeout
+    try:
+        with (
+            httpx.Client(timeout=timeout) as client,
+            client.stream(
+                "GET",
+                f"{base}/v1/models",
+                params={"limit": 1},
+                headers={"x-api-key": api_key, "anthropic-version": ANTHROPIC_VERSION},
+            ) as response,
+        ):
+            body = _read_capped(response, deadline)
+    except httpx.TimeoutException:
+        return CheckResult(
+            CheckStatus.UNREACHABLE,
+            f"No answer from {host} within {total_timeout:g} seconds; the key could not "
+            "be checked. Check the network and try again.",
+        )
+    except (httpx.InvalidURL, httpx.UnsupportedProtocol):
+        return CheckResult(
+            CheckStatus.UNREACHABLE,
+            f"The Anthropic API address '{base}' is not a valid http(s) URL "
+            f"(check {config.ANTHROPIC_BASE_URL_ENV}).",
+        )
+    except httpx.HTTPError as exc:
+        return CheckResult(
+            CheckStatus.UNREACHABLE,
+            f"Could not connect to {host} ({exc or type(exc).__name__}); the key could not "
+            "be checked. Check the network and try again.",
+        )
+    return _interpret_anthropic_answer(response.status_code, body, host)
+
+
+def _read_capped(response: httpx.Response, deadline: float) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= _MAX_BODY_BYTES:
+            break
+        if time.monotonic() > deadline:
+            raise httpx.ReadTimeout("total time limit exceeded")
+    return b"".join(chunks)
+
+
+def _interpret_anthropic_answer(status: int, body: bytes, host: str) -> CheckResult:
+    message = _api_error_message(body)
+    said = f": {message}" if message else ""
+    if status == httpx.codes.OK:
+        return CheckResult(CheckStatus.VALID, "The Anthropic API key works.")
+    if status == httpx.codes.UNAUTHORIZED:
+        return CheckResult(
+            CheckStatus.INVALID,
+            f"Anthropic rejected the API key{said}. Check it at console.anthropic.com → "
+            "API Keys, or create a new one.",
+        )
+    if status == httpx.codes.FORBIDDEN:
+        return CheckResult(
+            CheckStatus.INVALID,
+            f"Anthropic refused the API key{said}. It may be revoked or disabled: check it "
+            "at console.anthropic.com → API Keys.",
+        )
+    if status == httpx.codes.TOO_MANY_REQUESTS:
+        return CheckResult(
+            CheckStatus.VALID,
+            f"The API key is valid, but the account is rate limited right now{said}.",
+        )
+    if status == httpx.codes.PAYMENT_REQUIRED:
+        return CheckResult(
+            CheckStatus.VALID,
+            f"The API key is valid, but the account cannot pay for requests{said}. Add "
+            "credits at console.anthropic.com → Billing.",
+        )
+    return CheckResult(
+        CheckStatus.UNREACHABLE,
+        f"{host} answered HTTP {status}{said}; the key could not be checked. Try again later.",
+    )
+
+
+def _api_error_message(body: bytes) -> str:
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return ""
+    error = document.get("error") if isinstance(document, dict) else None
+    message = error.get("message") if isinstance(error, dict) else None
+    return str(message)[:300] if message else ""
+
+
+def check_daytona_api_key(
+    api_key: str, *, api_url: str | None = None, timeout: float = TOTAL_TIMEOUT_SECONDS
+) -> CheckResult:
+    """List one sandbox with the real SDK."""
+    try:
+        daytona_api.verify_api_key(api_key, api_url, timeout)
+    except daytona_api.DaytonaKeyRejected as exc:
+        return CheckResult(CheckStatus.INVALID, exc.message)
+    except daytona_api.DaytonaRateLimited as exc:
+        return CheckResult(CheckStatus.VALID, exc.message)
+    except daytona_api.DaytonaUnreachable as exc:
+        return CheckResult(CheckStatus.UNREACHABLE, exc.message)
+    return CheckResult(CheckStatus.VALID, "The Daytona API key works.")
+
+
+def check_oauth_token(
+    token: str, expires_at: dt.datetime | None = None, *, now: dt.datetime | None = None
+) -> CheckResult:
+    """What can be known without a run: the shape, and the expiry when it is known."""
+    if not token.startswith("sk-ant-oat"):
+        return CheckResult(
+            CheckStatus.INVALID,
+            "This is not a Claude Code OAuth token (they start with sk-ant-oat01-).",
+        )
+    live_check = "A live check needs a run."
+    if expires_at is None:
+        return CheckResult(CheckStatus.SKIPPED, f"The token looks right. {live_check}")
+    current = now or dt.datetime.now(dt.timezone.utc)
+    if expires_at <= current:
+        return CheckResult(
+            CheckStatus.INVALID,
+            f"The token expired {describe_expiry(expires_at, current)}. Run `claude "
+            "setup-token` for a token that lasts a year, and paste it.",
+        )
+    return CheckResult(
+        CheckStatus.SKIPPED,
+        f"The token looks right and expires {describe_expiry(expires_at, current)}. {live_check}",
+    )
+
+
+def describe_expiry(expires_at: dt.datetime, now: dt.datetime) -> str:
+    """'in 5 hours', 'in 300 days', '2 hours ago', with the date."""
+    seconds = (expires_at - now).total_seconds()
+    span = abs(seconds)
+    if span < 3600:
+        amount = f"{max(1, round(span / 60))} minutes"
+    elif span < 2 * 86400:
+        amount = f"{round(span / 3600)} hours"
+    else:
+        amount = f"{round(span / 86400)} days"
+    when = f"in {amount}" if seconds > 0 else f"{amount} ago"
+    return f"{when} ({expires_at.astimezone():%Y-%m-%d %H:%M})"
