@@ -1,0 +1,99 @@
+"""Shared fixtures: an isolated home per test, the real keychain, loopback stand-ins, the CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.standins import AnthropicStandIn, DaytonaStandIn
+from tray.keychain import ALL_ENTRIES, SERVICE_NAME
+
+ROOT = Path(__file__).resolve().parent.parent
+CREDENTIAL_ENV = (
+    "DAYTONA_API_KEY",
+    "ANTHROPIC_API_KEY",
+    "CLAUDE_CODE_OAUTH_TOKEN",
+    "ANTHROPIC_BASE_URL",
+    "DAYTONA_API_URL",
+    "CLAUDE_CONFIG_DIR",
+    "PYTHON_KEYRING_BACKEND",
+)
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own HOME and XDG folders, and no credentials in its environment."""
+    home = tmp_path / "home"
+    for sub in ("config", "data", "state", "cache"):
+        (home / sub).mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("MULTISHOT_KEYCHAIN_TIMEOUT", "10")
+    for name in CREDENTIAL_ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    return home
+
+
+@pytest.fixture
+def secret_service() -> Iterator[None]:
+    """The real Secret Service started by scripts/test; emptied of Multishot's entries after."""
+    if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
+        pytest.fail("No D-Bus session: run the tests with ./scripts/test")
+    yield
+    for entry in ALL_ENTRIES:
+        subprocess.run(
+            ["secret-tool", "clear", "service", SERVICE_NAME, "username", entry],
+            check=False,
+            timeout=10,
+        )
+
+
+def stored_entries() -> str:
+    """What `secret-tool` finds for Multishot: attributes and secrets, as text."""
+    completed = subprocess.run(
+        ["secret-tool", "search", "--all", "service", SERVICE_NAME],
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=False,
+    )
+    return completed.stdout + completed.stderr
+
+
+@pytest.fixture
+def anthropic(monkeypatch: pytest.MonkeyPatch) -> Iterator[AnthropicStandIn]:
+    with AnthropicStandIn() as server:
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
+        yield server
+
+
+@pytest.fixture
+def daytona(monkeypatch: pytest.MonkeyPatch) -> Iterator[DaytonaStandIn]:
+    with DaytonaStandIn() as server:
+        monkeypatch.setenv("DAYTONA_API_URL", server.api_url)
+        yield server
+
+
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 90
+) -> subprocess.CompletedProcess[str]:
+    """`python -m tray ARGS` in a real subprocess with the test's environment plus ``env``."""
+    return subprocess.run(
+        [sys.executable, "-m", "tray", *args],
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )

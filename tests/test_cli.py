@@ -1,0 +1,295 @@
+"""The command line, run as a real subprocess against the real keychain and loopback APIs."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from tests.conftest import run_cli, stored_entries
+from tests.standins import VALID_ANTHROPIC_KEY, VALID_DAYTONA_KEY, AnthropicStandIn, DaytonaStandIn
+from tests.test_local_login import write_login
+
+WRONG_API_KEY = "sk-ant-api03-" + "w" * 40 + "zzzz"
+TOKEN = "sk-ant-oat01-" + "o" * 40 + "tok9"
+VALID_ENV = {"DAYTONA_API_KEY": VALID_DAYTONA_KEY, "ANTHROPIC_API_KEY": VALID_ANTHROPIC_KEY}
+ALL_SECRETS = (VALID_DAYTONA_KEY, VALID_ANTHROPIC_KEY, WRONG_API_KEY, TOKEN)
+
+pytestmark = pytest.mark.usefixtures("secret_service")
+
+
+def assert_nothing_stored() -> None:
+    assert "multishot" not in stored_entries()
+
+
+def files_containing_secrets(*roots: Path) -> list[str]:
+    hits = []
+    for root in roots:
+        for path in root.rglob("*"):
+            if path.is_file():
+                data = path.read_bytes()
+                hits += [f"{path}: {s[:12]}…" for s in ALL_SECRETS if s.encode() in data]
+    return hits
+
+
+@pytest.mark.usefixtures("anthropic", "daytona")
+def test_login_from_env_saves_valid_credentials_to_the_keychain() -> None:
+    result = run_cli("login", "--from-env", env=VALID_ENV)
+    assert result.returncode == 0, result.stderr
+    assert "Saved to the keychain (keyring.backends.SecretService.Keyring)" in result.stdout
+    assert "[valid] The Daytona API key works." in result.stdout
+    assert "[valid] The Anthropic API key works." in result.stdout
+    entries = stored_entries()
+    assert f"secret = {VALID_DAYTONA_KEY}" in entries
+    assert f"secret = {VALID_ANTHROPIC_KEY}" in entries
+    assert "secret = api_key" in entries
+    for secret in ALL_SECRETS:
+        assert secret not in result.stdout + result.stderr
+
+
+@pytest.mark.usefixtures("daytona")
+def test_login_from_env_with_an_invalid_key_saves_nothing(anthropic: AnthropicStandIn) -> None:
+    result = run_cli("login", "--from-env", env={**VALID_ENV, "ANTHROPIC_API_KEY": WRONG_API_KEY})
+    assert result.returncode == 3
+    assert "[invalid] Anthropic rejected the API key: invalid x-api-key" in result.stdout
+    assert "Nothing was saved." in result.stderr
+    assert WRONG_API_KEY not in result.stdout + result.stderr
+    assert_nothing_stored()
+
+
+@pytest.mark.usefixtures("anthropic", "daytona")
+def test_login_from_env_with_an_invalid_daytona_key_saves_nothing() -> None:
+    result = run_cli("login", "--from-env", env={**VALID_ENV, "DAYTONA_API_KEY": "dtn_" + "n" * 30})
+    assert result.returncode == 3
+    assert "[invalid] Daytona did not accept the API key" in result.stdout
+    assert_nothing_stored()
+
+
+def test_login_from_env_with_both_claude_credentials_refuses() -> None:
+    result = run_cli("login", "--from-env", env={**VALID_ENV, "CLAUDE_CODE_OAUTH_TOKEN": TOKEN})
+    assert result.returncode == 2
+    assert "Auth conflict" in result.stderr
+    assert "Both ANTHROPIC_API_KEY and CLAUDE_CODE_OAUTH_TOKEN are set" in result.stderr
+    assert_nothing_stored()
+
+
+def test_login_when_the_network_is_down_saves_with_a_warning(daytona: DaytonaStandIn) -> None:
+    result = run_cli(
+        "login", "--from-env", env={**VALID_ENV, "ANTHROPIC_BASE_URL": "http://127.0.0.1:9"}
+    )
+    assert result.returncode == 0, result.stderr
+    assert "[unreachable] Could not connect to 127.0.0.1:9" in result.stdout
+    assert "Saving anyway" in result.stderr
+    assert f"secret = {VALID_ANTHROPIC_KEY}" in stored_entries()
+
+
+def test_login_no_validate_makes_no_network_call() -> None:
+    env = {
+        **VALID_ENV,
+        "ANTHROPIC_BASE_URL": "http://127.0.0.1:9",
+        "DAYTONA_API_URL": "http://127.0.0.1:9/api",
+    }
+    result = run_cli("login", "--from-env", "--no-validate", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "Checking" not in result.stdout
+    assert "secret = api_key" in stored_entries()
+
+
+def test_a_secret_given_as_an_argument_is_refused_and_not_echoed() -> None:
+    result = run_cli("login", VALID_ANTHROPIC_KEY)
+    assert result.returncode == 2
+    assert "unrecognized arguments: sk-ant-…" in result.stderr
+    assert VALID_ANTHROPIC_KEY not in result.stderr
+    assert_nothing_stored()
+
+
+@pytest.mark.usefixtures("anthropic", "daytona")
+def test_status_json_matches_the_schema() -> None:
+    logged_out = json.loads(run_cli("status", "--json").stdout)
+    assert logged_out == {
+        "keychain": {"backend": "keyring.backends.SecretService.Keyring", "secure": True},
+        "daytona": {"present": False, "masked": None, "check": "skipped"},
+        "claude": {"method": None, "present": False, "masked": None, "check": "skipped"},
+    }
+    assert run_cli("login", "--from-env", env=VALID_ENV).returncode == 0
+
+    status = run_cli("status", "--json")
+    assert status.returncode == 0
+    assert json.loads(status.stdout) == {
+        "keychain": {"backend": "keyring.backends.SecretService.Keyring", "secure": True},
+        "daytona": {"present": True, "masked": "dtn_…good", "check": "skipped"},
+        "claude": {
+            "method": "api_key",
+            "present": True,
+            "masked": "sk-ant-…d0AA",
+            "check": "skipped",
+        },
+    }
+    checked = json.loads(run_cli("status", "--check", "--json").stdout)
+    assert checked["daytona"]["check"] == "valid"
+    assert checked["claude"]["check"] == "valid"
+    assert checked["claude"]["message"] == "The Anthropic API key works."
+
+
+@pytest.mark.usefixtures("daytona")
+def test_status_check_reports_a_key_revoked_since_login(anthropic: AnthropicStandIn) -> None:
+    assert run_cli("login", "--from-env", env=VALID_ENV).returncode == 0
+    anthropic.mode = "forbidden"
+    status = run_cli("status", "--check")
+    assert status.returncode == 3
+    assert "[invalid] Anthropic refused the API key" in status.stdout
+    assert "API key sk-ant-…" in status.stdout
+
+
+def test_logout_removes_everything_and_succeeds_when_nothing_is_stored() -> None:
+    assert run_cli("login", "--from-env", "--no-validate", env=VALID_ENV).returncode == 0
+    assert "multishot" in stored_entries()
+    result = run_cli("logout")
+    assert result.returncode == 0
+    assert "Logged out" in result.stdout
+    assert_nothing_stored()
+    assert run_cli("logout").returncode == 0
+    assert run_cli("status").returncode == 1
+
+
+@pytest.mark.usefixtures("anthropic", "daytona")
+def test_no_file_the_app_writes_contains_a_secret(isolated_home: Path, tmp_path: Path) -> None:
+    for args, env in [
+        (("login", "--from-env"), VALID_ENV),
+        (("login", "--from-env"), {**VALID_ENV, "ANTHROPIC_API_KEY": WRONG_API_KEY}),
+        (("status", "--check", "--json"), {}),
+        (("-v", "status", "--check"), {}),
+        (("doctor", "--json"), {}),
+        (("logout",), {}),
+    ]:
+        result = run_cli(*args, env=env)
+        for secret in ALL_SECRETS:
+            assert secret not in result.stdout + result.stderr, args
+    log_file = isolated_home / "state" / "multishot" / "log" / "multishot.log"
+    assert log_file.exists()
+    assert files_containing_secrets(isolated_home, tmp_path) == []
+
+
+def test_without_a_secure_keychain_login_explains_and_saves_nothing() -> None:
+    env = {**VALID_ENV, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+    result = run_cli("login", "--from-env", "--no-validate", env=env)
+    assert result.returncode == 1
+    assert "Cannot save credentials" in result.stderr
+    assert "never stores secrets in plaintext" in result.stderr
+    assert "sudo apt install gnome-keyring" in result.stderr
+    status = json.loads(run_cli("status", "--json", env=env).stdout)
+    assert status["keychain"]["secure"] is False
+    assert status["keychain"]["backend"] == "keyring.backends.fail.Keyring"
+    assert_nothing_stored()
+
+
+@pytest.mark.usefixtures("anthropic", "daytona")
+def test_interactive_login_recovers_from_bad_pastes() -> None:
+    child = pexpect.spawn(sys.executable, ["-m", "tray", "login"], encoding="utf-8", timeout=60)
+    try:
+        child.expect("Daytona API key")
+        child.sendline(VALID_ANTHROPIC_KEY)  # the wrong key in the wrong field
+        child.expect("is an Anthropic key or token, not a Daytona key")
+        child.expect("Daytona API key")
+        child.sendline(f"  export DAYTONA_API_KEY='{VALID_DAYTONA_KEY}'  ")
+        child.expect(r"Choose 1 or 2 \[1\]: ")
+        child.sendline("3")
+        child.expect("Please type 1 or 2")
+        child.sendline("")
+        child.expect("Anthropic API key")
+        child.sendline(TOKEN)
+        child.expect("is a Claude Code OAuth token")
+        child.sendline(VALID_ANTHROPIC_KEY)
+        child.expect("Saved to the keychain")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 0
+    transcript = child.before or ""
+    assert VALID_ANTHROPIC_KEY not in transcript
+    assert f"secret = {VALID_DAYTONA_KEY}" in stored_entries()
+
+
+@pytest.mark.usefixtures("anthropic", "daytona")
+def test_interactive_login_imports_the_local_claude_code_login(isolated_home: Path) -> None:
+    write_login(isolated_home / ".claude" / ".credentials.json", None, token=TOKEN)
+    child = pexpect.spawn(sys.executable, ["-m", "tray", "login"], encoding="utf-8", timeout=60)
+    try:
+        child.expect("Daytona API key")
+        child.sendline(VALID_DAYTONA_KEY)
+        child.expect("Choose 1 or 2")
+        child.sendline("2")
+        child.expect(r"Found this computer's Claude Code login in .*\.credentials\.json")
+        child.expect(r"Use this token\? \[Y/n\]")
+        child.sendline("")
+        child.expect("live check needs a run")
+        child.expect("Saved to the keychain")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 0
+    entries = stored_entries()
+    assert f"secret = {TOKEN}" in entries
+    assert "sk-ant-ort01" not in entries
+
+
+@pytest.mark.usefixtures("anthropic", "daytona")
+def test_interactive_login_offers_save_anyway_when_unchecked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DAYTONA_API_URL", "http://127.0.0.1:9/api")
+    child = pexpect.spawn(sys.executable, ["-m", "tray", "login"], encoding="utf-8", timeout=90)
+    try:
+        child.expect("Daytona API key")
+        child.sendline(VALID_DAYTONA_KEY)
+        child.expect("Choose 1 or 2")
+        child.sendline("1")
+        child.expect("Anthropic API key")
+        child.sendline(VALID_ANTHROPIC_KEY)
+        child.expect(r"Save anyway\? \[y/N\]")
+        child.sendline("")
+        child.expect("Nothing was saved")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 1
+    assert_nothing_stored()
+
+
+def test_interactive_login_cancelled_with_ctrl_d_saves_nothing() -> None:
+    child = pexpect.spawn(sys.executable, ["-m", "tray", "login"], encoding="utf-8", timeout=60)
+    try:
+        child.expect("Daytona API key")
+        child.sendeof()
+        child.expect("Cancelled. Nothing was saved.")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 130
+    assert_nothing_stored()
+
+
+def test_doctor_reports_the_desktop_services(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:1234")
+    monkeypatch.delenv("DISPLAY", raising=False)
+    result = run_cli("doctor", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["keychain"] == {
+        "backend": "keyring.backends.SecretService.Keyring",
+        "secure": True,
+    }
+    assert report["endpoints"]["anthropic"] == "http://127.0.0.1:1234"
+    assert report["endpoints"]["daytona"] == "https://app.daytona.io/api"
+    assert report["tk"]["available"] is True
+    assert "No display" in report["tk"]["problem"]
+    assert report["tray"]["backend"] is None
+    assert report["tray"]["problem"]
+    assert report["notifications"]["path"].startswith("plyer: notify-send")
+    assert report["folders"]["data"].endswith("data/multishot")
+    text = run_cli("doctor")
+    assert "keychain:" in text.stdout
+    assert "secure: True" in text.stdout
