@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from pathlib import Path
@@ -186,51 +187,66 @@ def test_without_a_secure_keychain_login_explains_and_saves_nothing() -> None:
     assert_nothing_stored()
 
 
-@pytest.mark.usefixtures("anthropic", "daytona")
-def test_interactive_login_recovers_from_bad_pastes() -> None:
-    child = pexpect.spawn(sys.executable, ["-m", "tray", "login"], encoding="utf-8", timeout=60)
+Step = tuple[str, str | None]
+
+
+def converse(steps: list[Step], *, eof: bool = False) -> tuple[int | None, str]:
+    """Run `multishot login` on a pty: expect each pattern, then type its line (if any).
+
+    Returns the exit status and everything the terminal showed.
+    """
+    transcript = io.StringIO()
+    child = pexpect.spawn(sys.executable, ["-m", "tray", "login"], encoding="utf-8", timeout=90)
+    child.logfile_read = transcript
     try:
-        child.expect("Daytona API key")
-        child.sendline(VALID_ANTHROPIC_KEY)  # the wrong key in the wrong field
-        child.expect("is an Anthropic key or token, not a Daytona key")
-        child.expect("Daytona API key")
-        child.sendline(f"  export DAYTONA_API_KEY='{VALID_DAYTONA_KEY}'  ")
-        child.expect(r"Choose 1 or 2 \[1\]: ")
-        child.sendline("3")
-        child.expect("Please type 1 or 2")
-        child.sendline("")
-        child.expect("Anthropic API key")
-        child.sendline(TOKEN)
-        child.expect("is a Claude Code OAuth token")
-        child.sendline(VALID_ANTHROPIC_KEY)
-        child.expect("Saved to the keychain")
+        for pattern, line in steps:
+            child.expect(pattern)
+            if line is not None:
+                child.sendline(line)
+        if eof:
+            child.sendeof()
         child.expect(pexpect.EOF)
     finally:
         child.close()
-    assert child.exitstatus == 0
-    transcript = child.before or ""
-    assert VALID_ANTHROPIC_KEY not in transcript
+    return child.exitstatus, transcript.getvalue()
+
+
+@pytest.mark.usefixtures("anthropic", "daytona")
+def test_interactive_login_recovers_from_bad_pastes() -> None:
+    status, shown = converse(
+        [
+            ("Daytona API key", VALID_ANTHROPIC_KEY),  # the wrong key in the wrong field
+            ("is an Anthropic key or token, not a Daytona key", None),
+            ("Daytona API key", f"  export DAYTONA_API_KEY='{VALID_DAYTONA_KEY}'  "),
+            (r"Choose 1 or 2 \[1\]: ", "3"),
+            ("Please type 1 or 2", ""),
+            ("Anthropic API key", TOKEN),
+            ("is a Claude Code OAuth token", None),
+            ("Anthropic API key", VALID_ANTHROPIC_KEY),
+            ("Saved to the keychain", None),
+        ]
+    )
+    assert status == 0
+    for secret in ALL_SECRETS:
+        assert secret not in shown  # hidden input: nothing echoed
     assert f"secret = {VALID_DAYTONA_KEY}" in stored_entries()
 
 
 @pytest.mark.usefixtures("anthropic", "daytona")
 def test_interactive_login_imports_the_local_claude_code_login(isolated_home: Path) -> None:
     write_login(isolated_home / ".claude" / ".credentials.json", None, token=TOKEN)
-    child = pexpect.spawn(sys.executable, ["-m", "tray", "login"], encoding="utf-8", timeout=60)
-    try:
-        child.expect("Daytona API key")
-        child.sendline(VALID_DAYTONA_KEY)
-        child.expect("Choose 1 or 2")
-        child.sendline("2")
-        child.expect(r"Found this computer's Claude Code login in .*\.credentials\.json")
-        child.expect(r"Use this token\? \[Y/n\]")
-        child.sendline("")
-        child.expect("live check needs a run")
-        child.expect("Saved to the keychain")
-        child.expect(pexpect.EOF)
-    finally:
-        child.close()
-    assert child.exitstatus == 0
+    status, shown = converse(
+        [
+            ("Daytona API key", VALID_DAYTONA_KEY),
+            ("Choose 1 or 2", "2"),
+            (r"Found this computer's Claude Code login in .*\.credentials\.json", None),
+            (r"Use this token\? \[Y/n\]", ""),
+            ("live check needs a run", None),
+            ("Saved to the keychain", None),
+        ]
+    )
+    assert status == 0
+    assert TOKEN not in shown
     entries = stored_entries()
     assert f"secret = {TOKEN}" in entries
     assert "sk-ant-ort01" not in entries
@@ -241,34 +257,23 @@ def test_interactive_login_offers_save_anyway_when_unchecked(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("DAYTONA_API_URL", "http://127.0.0.1:9/api")
-    child = pexpect.spawn(sys.executable, ["-m", "tray", "login"], encoding="utf-8", timeout=90)
-    try:
-        child.expect("Daytona API key")
-        child.sendline(VALID_DAYTONA_KEY)
-        child.expect("Choose 1 or 2")
-        child.sendline("1")
-        child.expect("Anthropic API key")
-        child.sendline(VALID_ANTHROPIC_KEY)
-        child.expect(r"Save anyway\? \[y/N\]")
-        child.sendline("")
-        child.expect("Nothing was saved")
-        child.expect(pexpect.EOF)
-    finally:
-        child.close()
-    assert child.exitstatus == 1
+    status, _ = converse(
+        [
+            ("Daytona API key", VALID_DAYTONA_KEY),
+            ("Choose 1 or 2", "1"),
+            ("Anthropic API key", VALID_ANTHROPIC_KEY),
+            (r"Save anyway\? \[y/N\]", ""),
+            ("Nothing was saved", None),
+        ]
+    )
+    assert status == 1
     assert_nothing_stored()
 
 
 def test_interactive_login_cancelled_with_ctrl_d_saves_nothing() -> None:
-    child = pexpect.spawn(sys.executable, ["-m", "tray", "login"], encoding="utf-8", timeout=60)
-    try:
-        child.expect("Daytona API key")
-        child.sendeof()
-        child.expect("Cancelled. Nothing was saved.")
-        child.expect(pexpect.EOF)
-    finally:
-        child.close()
-    assert child.exitstatus == 130
+    status, shown = converse([("Daytona API key", None)], eof=True)
+    assert status == 130
+    assert "Cancelled. Nothing was saved." in shown
     assert_nothing_stored()
 
 

@@ -70,51 +70,28 @@ def test_switching_method_removes_the_other_secret() -> None:
     assert loaded.oauth_token_expires_at == expires
 
 
+def store_entry(username: str, value: str) -> None:
+    """Write one entry with `secret-tool`, as another program (or an older version) might."""
+    subprocess.run(
+        ["secret-tool", "store", "--label=test", "service", "multishot", "username", username],
+        input=value,
+        text=True,
+        check=True,
+        timeout=10,
+    )
+
+
 def test_incomplete_entries_load_as_none() -> None:
-    subprocess.run(
-        [
-            "secret-tool",
-            "store",
-            "--label=partial",
-            "service",
-            "multishot",
-            "username",
-            "auth_method",
-        ],
-        input="api_key",
-        text=True,
-        check=True,
-        timeout=10,
-    )
+    store_entry("auth_method", "api_key")
     assert CredentialStore().load() is None
-    subprocess.run(
-        [
-            "secret-tool",
-            "store",
-            "--label=partial",
-            "service",
-            "multishot",
-            "username",
-            "daytona_api_key",
-        ],
-        input=DAYTONA,
-        text=True,
-        check=True,
-        timeout=10,
-    )
+    store_entry("daytona_api_key", DAYTONA)
     assert CredentialStore().load() is None  # the API key itself is still missing
 
 
 def test_an_unknown_method_loads_as_none() -> None:
     store = CredentialStore()
     store.save(api_key_credentials())
-    subprocess.run(
-        ["secret-tool", "store", "--label=m", "service", "multishot", "username", "auth_method"],
-        input="carrier_pigeon",
-        text=True,
-        check=True,
-        timeout=10,
-    )
+    store_entry("auth_method", "carrier_pigeon")
     assert store.load() is None
 
 
