@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.standins import AnthropicStandIn, DaytonaStandIn
+from tests.daytona_standin import DaytonaStandIn
+from tests.standins import AnthropicStandIn
 from tray.keychain import ALL_ENTRIES, SERVICE_NAME
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,8 +79,8 @@ def anthropic(monkeypatch: pytest.MonkeyPatch) -> Iterator[AnthropicStandIn]:
 
 
 @pytest.fixture
-def daytona(monkeypatch: pytest.MonkeyPatch) -> Iterator[DaytonaStandIn]:
-    with DaytonaStandIn() as server:
+def daytona(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[DaytonaStandIn]:
+    with DaytonaStandIn(tmp_path / "daytona") as server:
         monkeypatch.setenv("DAYTONA_API_URL", server.api_url)
         yield server
 

@@ -17,7 +17,6 @@ from aiohttp import web
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 VALID_ANTHROPIC_KEY = "sk-ant-api03-" + "V" * 40 + "-valid0AA"
-VALID_DAYTONA_KEY = "dtn_" + "d" * 28 + "good"
 
 
 @dataclasses.dataclass
@@ -151,37 +150,6 @@ def sandbox_list_item(
         "labels": labels,
         "toolboxProxyUrl": toolbox_url,
     }
-
-
-class DaytonaStandIn(LoopbackServer):
-    """Plays the Daytona API under ``/api`` as far as the tests need it."""
-
-    def __init__(self) -> None:
-        self.mode = "by_key"
-        super().__init__([("GET", "/api/sandbox", self._list)])
-
-    @property
-    def api_url(self) -> str:
-        return f"{self.url}/api"
-
-    async def _list(self, request: web.Request) -> web.StreamResponse:
-        if self.mode == "hang":
-            return await _never_answer(request)
-        if self.mode == "server_error":
-            return web.json_response(
-                {"statusCode": 503, "message": "Service Unavailable"}, status=503
-            )
-        if self.mode == "rate_limited":
-            return web.json_response(
-                {"statusCode": 429, "message": "ThrottlerException: Too Many Requests"}, status=429
-            )
-        if request.headers.get("Authorization") != f"Bearer {VALID_DAYTONA_KEY}":
-            return web.json_response(
-                {"statusCode": 401, "message": "Invalid API key", "error": "Unauthorized"},
-                status=401,
-            )
-        item = sandbox_list_item("sb-1", {"app": "other"}, f"{self.url}/toolbox")
-        return web.json_response({"items": [item], "nextCursor": None})
 
 
 def closed_port_url() -> str:

@@ -11,7 +11,8 @@ import pexpect
 import pytest
 
 from tests.conftest import run_cli, stored_entries
-from tests.standins import VALID_ANTHROPIC_KEY, VALID_DAYTONA_KEY, AnthropicStandIn, DaytonaStandIn
+from tests.daytona_standin import VALID_DAYTONA_KEY, DaytonaStandIn
+from tests.standins import VALID_ANTHROPIC_KEY, AnthropicStandIn
 from tests.test_local_login import write_login
 
 WRONG_API_KEY = "sk-ant-api03-" + "w" * 40 + "zzzz"

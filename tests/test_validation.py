@@ -7,13 +7,8 @@ import time
 
 import pytest
 
-from tests.standins import (
-    VALID_ANTHROPIC_KEY,
-    VALID_DAYTONA_KEY,
-    AnthropicStandIn,
-    DaytonaStandIn,
-    closed_port_url,
-)
+from tests.daytona_standin import VALID_DAYTONA_KEY, DaytonaStandIn
+from tests.standins import VALID_ANTHROPIC_KEY, AnthropicStandIn, closed_port_url
 from tray.credentials import AuthMethod, Credentials
 from tray.validation import (
     CheckStatus,

@@ -2,19 +2,30 @@
 
 The SDK costs about a second and 70 MB to import, so it is imported inside the
 functions that need it, on worker threads, never at module import time. SDK
-errors are translated here into Multishot's own typed errors.
+errors are translated here into Multishot's own typed errors, and 429/5xx
+answers to create and delete are retried with backoff.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import time
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tray import config
 from tray.errors import MultishotError
 from tray.redaction import redact
+from tray.retry import Backoff
 
 if TYPE_CHECKING:
-    from daytona import Daytona
+    from daytona import Daytona, Sandbox
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class DaytonaKeyRejected(MultishotError):
@@ -29,6 +40,16 @@ class DaytonaUnreachable(MultishotError):
     title = "Could not reach Daytona"
 
 
+class SandboxError(MultishotError):
+    """A sandbox operation failed (the sandbox did not start, a command could not run...)."""
+
+    title = "Sandbox problem"
+
+
+class LogStreamDropped(MultishotError):
+    title = "The live log stream dropped"
+
+
 def connect(api_key: str, api_url: str | None = None) -> Daytona:
     """A client with explicit configuration, so a stray ``.env`` cannot pick the account."""
     from daytona import Daytona, DaytonaConfig
@@ -38,6 +59,17 @@ def connect(api_key: str, api_url: str | None = None) -> Daytona:
 
 def verify_api_key(api_key: str, api_url: str | None = None, timeout: float = 15.0) -> None:
     """Make one cheap authenticated call (list one sandbox); raise a typed error if it fails."""
+    from daytona import ListSandboxesQuery
+
+    url = api_url or config.daytona_api_url()
+    with translated_errors("check the key", url):
+        client = connect(api_key, url)
+        next(iter(client.list(ListSandboxesQuery(limit=1), request_timeout=timeout)), None)
+
+
+@contextlib.contextmanager
+def translated_errors(operation: str, url: str | None = None) -> Iterator[None]:
+    """Turn the SDK's errors into Multishot's, with a message a person can act on."""
     from daytona import (
         DaytonaAuthenticationError,
         DaytonaConnectionError,
@@ -45,13 +77,11 @@ def verify_api_key(api_key: str, api_url: str | None = None, timeout: float = 15
         DaytonaForbiddenError,
         DaytonaRateLimitError,
         DaytonaTimeoutError,
-        ListSandboxesQuery,
     )
 
-    url = api_url or config.daytona_api_url()
+    where = url or config.daytona_api_url()
     try:
-        client = connect(api_key, url)
-        next(iter(client.list(ListSandboxesQuery(limit=1), request_timeout=timeout)), None)
+        yield
     except DaytonaAuthenticationError as exc:
         raise DaytonaKeyRejected(
             f"Daytona did not accept the API key ({_detail(exc)}). Check it at "
@@ -64,22 +94,32 @@ def verify_api_key(api_key: str, api_url: str | None = None, timeout: float = 15
         ) from None
     except DaytonaRateLimitError as exc:
         raise DaytonaRateLimited(
-            f"The Daytona key works, but Daytona is rate limiting requests ({_detail(exc)})."
+            f"Daytona is rate limiting requests ({_detail(exc)}). Try again in a minute."
         ) from None
     except DaytonaError as exc:
         # The SDK reports a refused connection as a plain DaytonaError wrapping urllib3's
         # MaxRetryError; no HTTP status means Daytona never answered.
         if isinstance(exc, (DaytonaConnectionError, DaytonaTimeoutError)) or (
-            exc.status_code is None
+            exc.status_code is None and _looks_like_connection_failure(exc)
         ):
             raise DaytonaUnreachable(
-                f"Could not connect to Daytona at {url} ({_connection_problem(exc)}). Check "
+                f"Could not connect to Daytona at {where} ({_connection_problem(exc)}). Check "
                 "the network and try again."
             ) from None
-        raise DaytonaUnreachable(
-            f"Daytona at {url} answered with an error ({_detail(exc)}), so the key could "
-            "not be checked. Try again later."
-        ) from None
+        if exc.status_code is not None and exc.status_code >= 500:
+            raise DaytonaUnreachable(
+                f"Daytona at {where} answered with an error ({_detail(exc)}) while trying to "
+                f"{operation}. Try again later."
+            ) from None
+        raise SandboxError(f"Could not {operation}: {_detail(exc)}") from None
+
+
+def _looks_like_connection_failure(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return any(
+        sign in text
+        for sign in ("max retries", "refused", "timed out", "timeout", "connect", "resolution")
+    )
 
 
 def _connection_problem(exc: BaseException) -> str:
@@ -95,3 +135,176 @@ def _connection_problem(exc: BaseException) -> str:
 
 def _detail(exc: BaseException) -> str:
     return redact(str(exc)).strip() or type(exc).__name__
+
+
+def _retrying(operation: Callable[[], T], backoff: Backoff, what: str) -> T:
+    """Retry on 429 and 5xx (and dropped connections); anything else fails at once."""
+    for attempt in range(1, backoff.attempts + 1):
+        try:
+            return operation()
+        except (DaytonaRateLimited, DaytonaUnreachable) as exc:
+            if attempt == backoff.attempts:
+                raise
+            delay = backoff.delay(attempt)
+            log.info("%s failed (%s); retry %d in %.1f s", what, exc.message, attempt, delay)
+            time.sleep(delay)
+    raise AssertionError("unreachable")
+
+
+@dataclasses.dataclass(frozen=True)
+class SandboxInfo:
+    id: str
+    labels: dict[str, str]
+    state: str
+
+
+class DaytonaClient:
+    """The Daytona account, as the run engine uses it. Call from worker threads only."""
+
+    def __init__(self, api_key: str, api_url: str | None = None, backoff: Backoff | None = None):
+        self.api_url = api_url or config.daytona_api_url()
+        self.backoff = backoff or Backoff()
+        with translated_errors("connect", self.api_url):
+            self._sdk = connect(api_key, self.api_url)
+
+    def create_sandbox(
+        self,
+        *,
+        env: dict[str, str],
+        labels: dict[str, str],
+        auto_stop_minutes: int,
+        auto_delete_minutes: int,
+        timeout: float = 120,
+    ) -> SandboxHandle:
+        """Create a sandbox; if it fails to start, delete what was left behind and raise."""
+        from daytona import CreateSandboxFromSnapshotParams
+
+        params = CreateSandboxFromSnapshotParams(
+            env_vars=env,
+            labels=labels,
+            auto_stop_interval=auto_stop_minutes,
+            auto_delete_interval=auto_delete_minutes,
+        )
+
+        def create() -> Sandbox:
+            with translated_errors("create a sandbox", self.api_url):
+                return self._sdk.create(params, timeout=timeout)
+
+        try:
+            sandbox = _retrying(create, self.backoff, "create sandbox")
+        except (SandboxError, DaytonaUnreachable, DaytonaRateLimited):
+            # A sandbox that failed to start still exists: find it by its labels.
+            for leftover in self.list_sandboxes(labels):
+                self.delete_sandbox(leftover.id)
+            raise
+        return SandboxHandle(sandbox)
+
+    def delete_sandbox(self, sandbox_id: str) -> None:
+        """Delete a sandbox; one that is already gone is not an error."""
+        from daytona import DaytonaNotFoundError
+
+        def delete() -> None:
+            with translated_errors("delete a sandbox", self.api_url):
+                try:
+                    sandbox = self._sdk.get(sandbox_id)
+                    self._sdk.delete(sandbox)
+                except DaytonaNotFoundError:
+                    return
+
+        _retrying(delete, self.backoff, f"delete sandbox {sandbox_id}")
+
+    def list_sandboxes(self, labels: dict[str, str]) -> list[SandboxInfo]:
+        from daytona import ListSandboxesQuery
+
+        with translated_errors("list sandboxes", self.api_url):
+            return [
+                SandboxInfo(s.id, dict(s.labels or {}), str(s.state))
+                for s in self._sdk.list(ListSandboxesQuery(labels=labels))
+            ]
+
+
+class SandboxHandle:
+    """One sandbox: commands, sessions, live logs, files. Never logged: it carries its env."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self._sandbox = sandbox
+        self.id: str = sandbox.id
+        self._home: str | None = None
+
+    def __repr__(self) -> str:
+        return f"SandboxHandle(id={self.id!r})"
+
+    @property
+    def home(self) -> str:
+        """The sandbox user's home, as the sandbox reports it."""
+        if self._home is None:
+            with translated_errors("read the sandbox's home folder"):
+                self._home = self._sandbox.get_user_home_dir()
+        return self._home
+
+    def exec(
+        self,
+        command: str,
+        *,
+        cwd: str | None = None,
+        env: dict[str, str] | None = None,
+        timeout: int = 300,
+    ) -> tuple[int, str]:
+        with translated_errors("run a command in the sandbox"):
+            response = self._sandbox.process.exec(command, cwd=cwd, env=env, timeout=timeout)
+        return int(response.exit_code or 0), response.result or ""
+
+    def clone(self, url: str, path: str, branch: str | None) -> None:
+        with translated_errors(f"clone {url}"):
+            self._sandbox.git.clone(url, path, branch=branch)
+
+    def start_command(self, session_id: str, command: str) -> str:
+        """Run ``command`` asynchronously in a new session; return its command id."""
+        from daytona import SessionExecuteRequest
+
+        with translated_errors("start Claude Code"):
+            self._sandbox.process.create_session(session_id)
+            response = self._sandbox.process.execute_session_command(
+                session_id, SessionExecuteRequest(command=command, run_async=True)
+            )
+        if not response.cmd_id:
+            raise SandboxError("The sandbox did not return a command id.")
+        return str(response.cmd_id)
+
+    def exit_code(self, session_id: str, command_id: str) -> int | None:
+        """The command's exit code, or None while it runs."""
+        with translated_errors("check on Claude Code"):
+            command = self._sandbox.process.get_session_command(session_id, command_id)
+        return None if command.exit_code is None else int(command.exit_code)
+
+    def stream_logs(
+        self,
+        session_id: str,
+        command_id: str,
+        on_stdout: Callable[[str], Any],
+        on_stderr: Callable[[str], Any],
+    ) -> None:
+        """Follow the command's output until it ends (blocking; own event loop)."""
+        from daytona import DaytonaError
+
+        try:
+            asyncio.run(
+                self._sandbox.process.get_session_command_logs_async(
+                    session_id, command_id, on_stdout, on_stderr
+                )
+            )
+        except DaytonaError as exc:
+            raise LogStreamDropped(f"The live log stream ended early: {_detail(exc)}") from None
+        except Exception as exc:  # the WebSocket layer raises its own types when cut
+            raise LogStreamDropped(f"The live log stream ended early: {_detail(exc)}") from None
+
+    def fetch_logs(self, session_id: str, command_id: str) -> tuple[str, str]:
+        """Everything the command has written so far, from the logs endpoint."""
+        with translated_errors("read Claude Code's output"):
+            logs = self._sandbox.process.get_session_command_logs(session_id, command_id)
+        return logs.stdout or "", logs.stderr or ""
+
+    def download(self, path: str) -> bytes:
+        with translated_errors(f"download {path}"):
+            data = self._sandbox.fs.download_file(path)
+        return bytes(data or b"")

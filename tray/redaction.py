@@ -67,3 +67,29 @@ def install_redaction(handler: logging.Handler) -> logging.Handler:
     if not any(isinstance(f, RedactingFilter) for f in handler.filters):
         handler.addFilter(RedactingFilter())
     return handler
+
+
+class StreamRedactor:
+    """Redacts a text stream that arrives in pieces, without cutting a secret in two.
+
+    Complete lines are redacted and released; an unfinished line is held back, but
+    never more than ``max_held`` characters of it (the rest is released redacted,
+    keeping a tail long enough to hold any secret that straddles the cut).
+    """
+
+    def __init__(self, max_held: int = 64 * 1024, tail: int = 2048) -> None:
+        self._held = ""
+        self._max_held = max_held
+        self._tail = tail
+
+    def feed(self, text: str) -> str:
+        held = self._held + text
+        cut = max(held.rfind("\n"), held.rfind("\r")) + 1
+        if cut == 0 and len(held) > self._max_held:
+            cut = len(held) - self._tail
+        self._held = held[cut:]
+        return redact(held[:cut]) if cut else ""
+
+    def flush(self) -> str:
+        rest, self._held = self._held, ""
+        return redact(rest)

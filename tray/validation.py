@@ -183,7 +183,7 @@ def check_daytona_api_key(
         return CheckResult(CheckStatus.INVALID, exc.message)
     except daytona_api.DaytonaRateLimited as exc:
         return CheckResult(CheckStatus.VALID, exc.message)
-    except daytona_api.DaytonaUnreachable as exc:
+    except (daytona_api.DaytonaUnreachable, daytona_api.SandboxError) as exc:
         return CheckResult(CheckStatus.UNREACHABLE, exc.message)
     return CheckResult(CheckStatus.VALID, "The Daytona API key works.")
 

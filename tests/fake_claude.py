@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""A scripted stand-in for the `claude` CLI, run as a real process inside a fake sandbox.
+
+The scenario comes from FAKE_CLAUDE_SCENARIO (the stand-in sets it); the prompt is
+read from stdin as `claude -p` does, and saved with argv for the tests to inspect.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+SESSION = "fake-session"
+
+
+def emit(**fields: object) -> None:
+    print(json.dumps({**fields, "session_id": SESSION}, separators=(",", ":")), flush=True)
+
+
+def assistant(text: str) -> None:
+    emit(
+        type="assistant",
+        message={"model": "claude-sonnet-4-5", "content": [{"type": "text", "text": text}]},
+    )
+
+
+def result(*, is_error: bool, status: int | None = None, text: str = "Done.") -> None:
+    emit(
+        type="result",
+        subtype="success",
+        is_error=is_error,
+        api_error_status=status,
+        duration_ms=1234,
+        num_turns=3,
+        result=text,
+        total_cost_usd=0.0123,
+    )
+
+
+def edit_files(prompt: str) -> None:
+    Path("solution.txt").write_text(f"Solved: {prompt}\n", encoding="utf-8")
+    Path("binary.bin").write_bytes(bytes(range(256)) * 4)
+    readme = Path("README.md")
+    if readme.exists():
+        readme.write_text(readme.read_text() + "\nEdited by the fake agent.\n")
+
+
+def first_across_sandboxes(name: str) -> bool:
+    """True for exactly one caller among all sandboxes of the test."""
+    shared = Path(os.environ["FAKE_CLAUDE_SHARED"])
+    try:
+        os.close(os.open(shared / name, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return False
+    return True
+
+
+def main() -> int:
+    if "--version" in sys.argv:
+        print("2.0.99 (Claude Code)")
+        return 0
+    prompt = sys.stdin.read()
+    home = Path(os.environ.get("HOME", "."))
+    record = home / ".fake_claude"
+    record.mkdir(exist_ok=True)
+    attempt = len(list(record.glob("prompt-*"))) + 1
+    (record / f"prompt-{attempt}").write_text(prompt, encoding="utf-8")
+    (record / f"argv-{attempt}").write_text(json.dumps(sys.argv[1:]))
+    scenario = os.environ.get("FAKE_CLAUDE_SCENARIO", "success")
+    emit(type="system", subtype="init", model="claude-sonnet-4-5", apiKeySource="ANTHROPIC_API_KEY")
+    key = os.environ.get("ANTHROPIC_API_KEY") or os.environ.get("CLAUDE_CODE_OAUTH_TOKEN", "")
+    print(f"debug: using credential {key}", file=sys.stderr, flush=True)
+
+    if scenario == "success":
+        assistant("I will write the solution, then mention an Invalid API key in passing.")
+        edit_files(prompt)
+        result(is_error=False)
+        return 0
+    if scenario == "invalid_key":
+        emit(
+            type="assistant",
+            message={
+                "model": "<synthetic>",
+                "content": [{"type": "text", "text": "Invalid API key · Fix external API key"}],
+            },
+            error="authentication_failed",
+            is_api_error_message=True,
+        )
+        result(is_error=True, status=401, text="Invalid API key · Fix external API key")
+        return 1
+    if scenario == "expire_mid_run":
+        for n in range(int(os.environ.get("FAKE_CLAUDE_LINES", "5"))):
+            assistant(f"step {n}")
+            time.sleep(0.05)
+        if first_across_sandboxes("expired"):
+            result(is_error=True, status=401, text="OAuth token has expired · Please run /login")
+            return 1
+        time.sleep(float(os.environ.get("FAKE_CLAUDE_SLOW_SECONDS", "30")))
+        result(is_error=False)
+        return 0
+    if scenario == "rate_limit_then_success":
+        if attempt == 1:
+            emit(
+                type="system",
+                subtype="api_retry",
+                attempt=1,
+                retry_delay_ms=200,
+                error_status=429,
+                error="rate_limit",
+            )
+            result(is_error=True, status=429, text="API Error: Rate limit reached")
+            return 1
+        edit_files(prompt)
+        result(is_error=False)
+        return 0
+    if scenario == "session_limit":
+        result(is_error=True, status=429, text="You've hit your session limit · resets 3:45pm")
+        return 1
+    if scenario == "hang":
+        assistant("thinking very hard")
+        time.sleep(3600)
+        return 0
+    if scenario == "huge_output":
+        line = "x" * 1000
+        for n in range(int(os.environ.get("FAKE_CLAUDE_LINES", "20000"))):
+            assistant(f"{n} {line}")
+        edit_files(prompt)
+        result(is_error=False)
+        return 0
+    print(f"unknown scenario {scenario}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,235 @@
+"""Run history in SQLite (stdlib, WAL): runs, shots, and which runs are still alive.
+
+One connection guarded by a lock serves every thread of a process; WAL and a busy
+timeout let several processes (the tray app and a `multishot run` in a terminal)
+share the file. A run is alive while its owner refreshes its heartbeat.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from tray import config
+
+HEARTBEAT_SECONDS = 5.0
+ALIVE_WITHIN_SECONDS = 30.0
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY,
+    created_at REAL NOT NULL,
+    prompt TEXT NOT NULL,
+    spec_json TEXT NOT NULL,
+    status TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT '',
+    finished_at REAL,
+    folder TEXT NOT NULL,
+    heartbeat_at REAL,
+    cancel_requested INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS shots (
+    run_id TEXT NOT NULL REFERENCES runs(id),
+    number INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT '',
+    sandbox_id TEXT,
+    started_at REAL,
+    finished_at REAL,
+    exit_code INTEGER,
+    cost_usd REAL,
+    turns INTEGER,
+    duration_ms INTEGER,
+    error_kind TEXT,
+    log_path TEXT,
+    patch_path TEXT,
+    changed_files TEXT,
+    PRIMARY KEY (run_id, number)
+);
+"""
+
+SHOT_FIELDS = (
+    "status",
+    "detail",
+    "sandbox_id",
+    "started_at",
+    "finished_at",
+    "exit_code",
+    "cost_usd",
+    "turns",
+    "duration_ms",
+    "error_kind",
+    "log_path",
+    "patch_path",
+    "changed_files",
+)
+
+
+def default_path() -> Path:
+    return config.data_dir() / "history.sqlite3"
+
+
+@dataclasses.dataclass(frozen=True)
+class RunRecord:
+    id: str
+    created_at: float
+    prompt: str
+    spec: dict[str, Any]
+    status: str
+    detail: str
+    finished_at: float | None
+    folder: str
+    heartbeat_at: float | None
+    cancel_requested: bool
+
+    def is_alive(self, now: float | None = None) -> bool:
+        return (
+            self.finished_at is None
+            and self.heartbeat_at is not None
+            and (now or time.time()) - self.heartbeat_at < ALIVE_WITHIN_SECONDS
+        )
+
+
+class History:
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or default_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
+        self._db.row_factory = sqlite3.Row
+        with self._lock, self._db:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA busy_timeout=10000")
+            self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def add_run(
+        self, run_id: str, prompt: str, spec: dict[str, Any], folder: Path, shots: int
+    ) -> None:
+        now = time.time()
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT INTO runs (id, created_at, prompt, spec_json, status, folder, heartbeat_at)"
+                " VALUES (?, ?, ?, ?, 'running', ?, ?)",
+                (run_id, now, prompt, json.dumps(spec), str(folder), now),
+            )
+            self._db.executemany(
+                "INSERT INTO shots (run_id, number, status) VALUES (?, ?, 'queued')",
+                [(run_id, n) for n in range(1, shots + 1)],
+            )
+
+    def update_shot(self, run_id: str, number: int, **fields: Any) -> None:
+        unknown = set(fields) - set(SHOT_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown shot fields: {sorted(unknown)}")
+        if "changed_files" in fields and isinstance(fields["changed_files"], list):
+            fields["changed_files"] = json.dumps(fields["changed_files"])
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        with self._lock, self._db:
+            self._db.execute(
+                f"UPDATE shots SET {assignments} WHERE run_id = ? AND number = ?",  # noqa: S608
+                (*fields.values(), run_id, number),
+            )
+
+    def finish_run(self, run_id: str, status: str, detail: str = "") -> None:
+        with self._lock, self._db:
+            self._db.execute(
+                "UPDATE runs SET status = ?, detail = ?, finished_at = ? WHERE id = ?",
+                (status, detail, time.time(), run_id),
+            )
+
+    def heartbeat(self, run_ids: list[str]) -> list[str]:
+        """Refresh the given runs' heartbeats; return those another process asked to cancel."""
+        now = time.time()
+        with self._lock, self._db:
+            self._db.executemany(
+                "UPDATE runs SET heartbeat_at = ? WHERE id = ?", [(now, r) for r in run_ids]
+            )
+            rows = self._db.execute(
+                f"SELECT id FROM runs WHERE cancel_requested = 1 AND id IN "  # noqa: S608
+                f"({', '.join('?' * len(run_ids))})",
+                run_ids,
+            ).fetchall()
+        return [row["id"] for row in rows]
+
+    def request_cancel(self, run_id: str) -> bool:
+        with self._lock, self._db:
+            changed = self._db.execute(
+                "UPDATE runs SET cancel_requested = 1 WHERE id = ? AND finished_at IS NULL",
+                (run_id,),
+            ).rowcount
+        return changed > 0
+
+    def mark_abandoned(self, now: float | None = None) -> list[str]:
+        """Runs whose owner died (crash, kill -9) are marked "interrupted"; return their ids."""
+        dead = [r.id for r in self.runs() if r.finished_at is None and not r.is_alive(now)]
+        for run_id in dead:
+            self.finish_run(run_id, "interrupted", "Multishot stopped while this run was going.")
+            with self._lock, self._db:
+                self._db.execute(
+                    "UPDATE shots SET status = 'interrupted' WHERE run_id = ? AND status NOT IN "
+                    "('succeeded', 'failed', 'auth_failed', 'cancelled', 'timed_out', "
+                    "'quota_exhausted')",
+                    (run_id,),
+                )
+        return dead
+
+    def run(self, run_id: str) -> RunRecord | None:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return _run_record(row) if row else None
+
+    def find_run(self, prefix: str) -> RunRecord | None:
+        """A run by id or unique id prefix."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM runs WHERE id LIKE ? ESCAPE '\\' LIMIT 2",
+                (prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",),
+            ).fetchall()
+        return _run_record(rows[0]) if len(rows) == 1 else None
+
+    def runs(self, limit: int = 1000) -> list[RunRecord]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM runs ORDER BY created_at DESC LIMIT ?", (limit,)
+            ).fetchall()
+        return [_run_record(row) for row in rows]
+
+    def shots(self, run_id: str) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM shots WHERE run_id = ? ORDER BY number", (run_id,)
+            ).fetchall()
+        return [_shot_dict(row) for row in rows]
+
+    def live_run_ids(self) -> set[str]:
+        return {r.id for r in self.runs() if r.is_alive()}
+
+
+def _run_record(row: sqlite3.Row) -> RunRecord:
+    return RunRecord(
+        id=row["id"],
+        created_at=row["created_at"],
+        prompt=row["prompt"],
+        spec=json.loads(row["spec_json"]),
+        status=row["status"],
+        detail=row["detail"],
+        finished_at=row["finished_at"],
+        folder=row["folder"],
+        heartbeat_at=row["heartbeat_at"],
+        cancel_requested=bool(row["cancel_requested"]),
+    )
+
+
+def _shot_dict(row: sqlite3.Row) -> dict[str, Any]:
+    shot = dict(row)
+    shot["changed_files"] = json.loads(shot["changed_files"]) if shot["changed_files"] else []
+    return shot

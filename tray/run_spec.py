@@ -1,0 +1,129 @@
+"""What a run is: one prompt, several shots, and the options every shot shares."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from urllib.parse import urlsplit
+
+from tray.errors import MultishotError
+
+MIN_SHOTS = 1
+MAX_SHOTS = 16
+DEFAULT_SHOTS = 4
+DEFAULT_TIME_LIMIT_MINUTES = 60
+MAX_TIME_LIMIT_MINUTES = 24 * 60
+MAX_PROMPT_CHARS = 100_000
+MAX_HINT_CHARS = 2_000
+MAX_TURNS = 1_000
+MAX_BUDGET_USD = 1_000.0
+
+_BRANCH = re.compile(r"^(?!-)(?!.*\.\.)(?!.*//)[A-Za-z0-9._/\-]{1,200}(?<![./])$")
+_MODEL = re.compile(r"^[A-Za-z0-9._:\[\]\-]{1,100}$")
+_SCP_LIKE = re.compile(r"^[A-Za-z0-9._\-]+@[A-Za-z0-9.\-]+:[A-Za-z0-9._/~\-]+$")
+_URL_SCHEMES = ("https", "http", "ssh", "git", "file")
+
+
+class InvalidRunSpec(MultishotError):
+    title = "The run can't start"
+
+
+@dataclasses.dataclass(frozen=True)
+class RunSpec:
+    prompt: str
+    shots: int = DEFAULT_SHOTS
+    repo_url: str | None = None
+    branch: str | None = None
+    model: str | None = None
+    max_turns: int | None = None
+    max_budget_usd: float | None = None
+    hints: tuple[str, ...] = ()
+    time_limit_minutes: int = DEFAULT_TIME_LIMIT_MINUTES
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "prompt", _check_prompt(self.prompt))
+        object.__setattr__(self, "repo_url", _check_repo_url(self.repo_url))
+        object.__setattr__(self, "branch", _check_optional(self.branch, _BRANCH, "branch name"))
+        object.__setattr__(self, "model", _check_optional(self.model, _MODEL, "model name"))
+        object.__setattr__(self, "hints", _check_hints(tuple(self.hints), self.shots))
+        _check_range("number of shots", self.shots, MIN_SHOTS, MAX_SHOTS)
+        _check_range("time limit (minutes)", self.time_limit_minutes, 1, MAX_TIME_LIMIT_MINUTES)
+        if self.max_turns is not None:
+            _check_range("maximum number of turns", self.max_turns, 1, MAX_TURNS)
+        if self.max_budget_usd is not None and not 0 < self.max_budget_usd <= MAX_BUDGET_USD:
+            raise InvalidRunSpec(
+                f"The budget must be more than 0 and at most {MAX_BUDGET_USD:g} USD per shot."
+            )
+        if self.branch and not self.repo_url:
+            raise InvalidRunSpec("A branch needs a repository URL.")
+
+    def prompt_for(self, shot: int) -> str:
+        """The prompt of shot ``shot`` (1-based): the shared prompt plus that shot's hint."""
+        if shot <= len(self.hints):
+            return f"{self.prompt}\n\nApproach to take in this attempt: {self.hints[shot - 1]}"
+        return self.prompt
+
+
+def _check_range(what: str, value: object, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InvalidRunSpec(f"The {what} must be a whole number from {low} to {high}.")
+
+
+def _check_prompt(prompt: str) -> str:
+    if not prompt.strip():
+        raise InvalidRunSpec("The prompt is empty: say what Claude should do.")
+    if "\x00" in prompt:
+        raise InvalidRunSpec("The prompt contains a NUL character; remove it.")
+    if len(prompt) > MAX_PROMPT_CHARS:
+        raise InvalidRunSpec(
+            f"The prompt is {len(prompt):,} characters; the limit is {MAX_PROMPT_CHARS:,}. "
+            "Put long material in the repository and refer to it."
+        )
+    return prompt
+
+
+def _check_optional(value: str | None, pattern: re.Pattern[str], what: str) -> str | None:
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    if not pattern.match(value):
+        raise InvalidRunSpec(f"'{value[:80]}' is not a valid {what}.")
+    return value
+
+
+def _check_hints(hints: tuple[str, ...], shots: int) -> tuple[str, ...]:
+    cleaned = tuple(h.strip() for h in hints)
+    if len(cleaned) > shots:
+        raise InvalidRunSpec(f"There are {len(cleaned)} approach hints for {shots} shots.")
+    for number, hint in enumerate(cleaned, start=1):
+        if not hint or "\x00" in hint or len(hint) > MAX_HINT_CHARS:
+            raise InvalidRunSpec(
+                f"Hint {number} must be 1 to {MAX_HINT_CHARS:,} characters of plain text."
+            )
+    return cleaned
+
+
+def _check_repo_url(url: str | None) -> str | None:
+    if url is None or not url.strip():
+        return None
+    url = url.strip()
+    if any(ch.isspace() or ord(ch) < 32 for ch in url):
+        raise InvalidRunSpec("The repository URL contains spaces or control characters.")
+    if _SCP_LIKE.match(url):
+        return url
+    parts = urlsplit(url)
+    if parts.scheme not in _URL_SCHEMES:
+        raise InvalidRunSpec(
+            f"'{url[:80]}' is not a repository URL Multishot can clone: use https://host/"
+            "owner/repo(.git), ssh://…, git@host:owner/repo.git or file:///path."
+        )
+    if parts.scheme != "file" and not parts.hostname:
+        raise InvalidRunSpec(f"The repository URL '{url[:80]}' has no host.")
+    if parts.scheme == "file" and not parts.path.startswith("/"):
+        raise InvalidRunSpec("A file:// repository URL needs an absolute path.")
+    if parts.password:
+        raise InvalidRunSpec(
+            "The repository URL contains a password or token. Multishot does not pass "
+            "secrets on command lines; use a public repository or an SSH URL."
+        )
+    return url
