@@ -13,6 +13,7 @@ import dataclasses
 import itertools
 import json
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -99,9 +100,7 @@ class DaytonaStandIn(LoopbackServer):
 
     def __exit__(self, *exc_info: object) -> None:
         for sandbox in list(self.sandboxes.values()):
-            for process in sandbox.processes:
-                with contextlib.suppress(ProcessLookupError):
-                    process.kill()
+            kill_all(sandbox)
         super().__exit__(*exc_info)
 
     @property
@@ -199,9 +198,7 @@ class DaytonaStandIn(LoopbackServer):
             return web.json_response(
                 {"statusCode": 404, "message": "Sandbox not found"}, status=404
             )
-        for process in sandbox.processes:
-            with contextlib.suppress(ProcessLookupError):
-                process.kill()
+        kill_all(sandbox)
         self.deleted.append(sandbox.id)
         return web.json_response(self._sandbox_json(sandbox, "destroying"))
 
@@ -240,6 +237,7 @@ class DaytonaStandIn(LoopbackServer):
             env=self._process_env(sandbox, body.get("envs")),
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
         )
         sandbox.processes.append(process)
         output, _ = await process.communicate()
@@ -287,6 +285,7 @@ class DaytonaStandIn(LoopbackServer):
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
+            start_new_session=True,
         )
         sandbox.processes.append(command.process)
         command.pump = asyncio.ensure_future(self._pump(command))
@@ -376,3 +375,10 @@ class DaytonaStandIn(LoopbackServer):
         return web.Response(
             body=writer, content_type=f"multipart/form-data; boundary={writer.boundary}"
         )
+
+
+def kill_all(sandbox: Sandbox) -> None:
+    """Deleting a sandbox ends everything in it, grandchildren included."""
+    for process in sandbox.processes:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)

@@ -8,16 +8,25 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import getpass
 import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
-from typing import Any, NoReturn, TextIO
+from collections.abc import Sequence
+from typing import Any, NoReturn
 
 from tray import __version__, diagnostics
 from tray.app_logging import configure_logging
+from tray.cli_console import (
+    EXIT_CANCELLED,
+    EXIT_ERROR,
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_USAGE,
+    Cancelled,
+    Console,
+)
+from tray.cli_runs import Handler, add_run_commands
 from tray.credentials import AuthMethod, Credentials
 from tray.errors import InvalidSecretInput, LocalLoginError, MultishotError
 from tray.keychain import CredentialStore, StorageOutcome
@@ -37,53 +46,7 @@ from tray.validation import (
     describe_expiry,
 )
 
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_USAGE = 2
-EXIT_INVALID = 3
-EXIT_CANCELLED = 130
-
 log = logging.getLogger(__name__)
-
-
-class Cancelled(Exception):
-    """The user ended an interactive prompt (Ctrl-D / Ctrl-C)."""
-
-
-class Console:
-    """Prompts and output for the interactive flows; secrets are read without echo."""
-
-    def __init__(self, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> None:
-        self.out = out
-        self.err = err
-
-    def say(self, text: str = "") -> None:
-        print(text, file=self.out, flush=True)
-
-    def warn(self, text: str) -> None:
-        print(text, file=self.err, flush=True)
-
-    def ask(self, prompt: str) -> str:
-        try:
-            return input(prompt)
-        except EOFError:
-            raise Cancelled from None
-
-    def ask_secret(self, prompt: str) -> str:
-        try:
-            return getpass.getpass(prompt)
-        except EOFError:
-            raise Cancelled from None
-
-    def confirm(self, prompt: str, *, default: bool) -> bool:
-        hint = "[Y/n]" if default else "[y/N]"
-        while True:
-            answer = self.ask(f"{prompt} {hint} ").strip().lower()
-            if not answer:
-                return default
-            if answer in ("y", "yes", "n", "no"):
-                return answer.startswith("y")
-            self.say("Please answer y or n.")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -94,7 +57,7 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {redact(message)}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str | None, Handler]]:
     parser = _Parser(
         prog="multishot",
         description="Run several Claude Code attempts at one task in Daytona sandboxes.",
@@ -121,20 +84,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     doctor = commands.add_parser("doctor", help="check the desktop services Multishot uses")
     doctor.add_argument("--json", action="store_true", help="print JSON")
-    return parser
+    return parser, add_run_commands(commands)
 
 
 def main(argv: Sequence[str] | None = None, *, store: CredentialStore | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser, run_handlers = build_parser()
+    args = parser.parse_args(argv)
     configure_logging(verbose=args.verbose)
     console = Console()
     store = store or CredentialStore()
-    handlers: dict[str | None, Callable[[argparse.Namespace, CredentialStore, Console], int]] = {
+    handlers: dict[str | None, Handler] = {
         None: _default,
         "login": _login,
         "logout": _logout,
         "status": _status,
         "doctor": _doctor,
+        **run_handlers,
     }
     try:
         return handlers[args.command](args, store, console)

@@ -9,11 +9,13 @@ answers to create and delete are retried with backoff.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import dataclasses
 import logging
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from tray import config
@@ -283,20 +285,13 @@ class SandboxHandle:
         command_id: str,
         on_stdout: Callable[[str], Any],
         on_stderr: Callable[[str], Any],
-    ) -> None:
-        """Follow the command's output until it ends (blocking; own event loop)."""
-        from daytona import DaytonaError
-
-        try:
-            asyncio.run(
-                self._sandbox.process.get_session_command_logs_async(
-                    session_id, command_id, on_stdout, on_stderr
-                )
+    ) -> LogStream:
+        """A live log stream of the command; ``run()`` it on a worker thread."""
+        return LogStream(
+            self._sandbox.process.get_session_command_logs_async(
+                session_id, command_id, on_stdout, on_stderr
             )
-        except DaytonaError as exc:
-            raise LogStreamDropped(f"The live log stream ended early: {_detail(exc)}") from None
-        except Exception as exc:  # the WebSocket layer raises its own types when cut
-            raise LogStreamDropped(f"The live log stream ended early: {_detail(exc)}") from None
+        )
 
     def fetch_logs(self, session_id: str, command_id: str) -> tuple[str, str]:
         """Everything the command has written so far, from the logs endpoint."""
@@ -308,3 +303,71 @@ class SandboxHandle:
         with translated_errors(f"download {path}"):
             data = self._sandbox.fs.download_file(path)
         return bytes(data or b"")
+
+
+class LogStream:
+    """Follows a command's output on its own event loop until it ends or is cancelled."""
+
+    def __init__(self, follow: Coroutine[Any, Any, None]) -> None:
+        self._follow = follow
+        self._loop = asyncio.new_event_loop()
+        self._loop.set_default_executor(_DaemonThreads())
+        self._task: asyncio.Task[None] | None = None
+        self._cancelled = False
+        self._lock = threading.Lock()
+
+    def run(self) -> None:
+        """Block until the command's output ends; LogStreamDropped if the stream broke."""
+        from daytona import DaytonaError
+
+        with self._lock:
+            if self._cancelled:
+                self._follow.close()
+                self._loop.close()
+                return
+            self._task = self._loop.create_task(self._follow)
+        try:
+            self._loop.run_until_complete(self._task)
+        except asyncio.CancelledError:
+            return
+        except (DaytonaError, Exception) as exc:  # the WebSocket layer has its own types
+            raise LogStreamDropped(f"The live log stream ended early: {_detail(exc)}") from None
+        finally:
+            self._loop.close()
+
+    def cancel(self) -> None:
+        """Stop following, from any thread; the connection is closed."""
+        with self._lock:
+            self._cancelled = True
+            task = self._task
+        if task is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has already finished
+                self._loop.call_soon_threadsafe(task.cancel)
+
+
+class _DaemonThreads(concurrent.futures.ThreadPoolExecutor):
+    """Runs each call in its own daemon thread.
+
+    The SDK reads the WebSocket with ``asyncio.to_thread(ws.receive)``; once a stream
+    is cancelled that read may never return, and a pooled (non-daemon) thread would
+    then keep the process from exiting.
+    """
+
+    def submit(
+        self, fn: Callable[..., T], /, *args: Any, **kwargs: Any
+    ) -> concurrent.futures.Future[T]:
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+        def call() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                future.set_result(fn(*args, **kwargs))
+            except BaseException as exc:
+                future.set_exception(exc)
+
+        threading.Thread(target=call, name="log-stream-read", daemon=True).start()
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Nothing to join: the threads are daemons."""

@@ -27,6 +27,7 @@ from tray.credentials import Credentials
 from tray.daytona_api import (
     DaytonaClient,
     DaytonaKeyRejected,
+    LogStream,
     LogStreamDropped,
     SandboxError,
     SandboxHandle,
@@ -257,6 +258,23 @@ class RunManager:
         for run_id in list(self._runs):
             self.wait(run_id, max(0.0, deadline - time.monotonic()))
         self._closing.set()
+
+    def cleanup_orphans(self) -> list[str]:
+        """Delete every Multishot sandbox that no live run owns (after a crash or kill -9).
+
+        Blocking: call it from a worker thread. Runs whose owner stopped heart-beating
+        are marked "interrupted" in the history first.
+        """
+        self._history.mark_abandoned()
+        live = self._history.live_run_ids()
+        client = self.daytona()
+        deleted = []
+        for sandbox in client.list_sandboxes({LABEL_APP: APP_LABEL_VALUE}):
+            if sandbox.labels.get(LABEL_RUN) in live:
+                continue
+            client.delete_sandbox(sandbox.id)
+            deleted.append(sandbox.id)
+        return deleted
 
     def daytona(self) -> DaytonaClient:
         with self._client_lock:
@@ -527,9 +545,9 @@ class _Shot:
         session = f"multishot-claude-{attempt}"
         command_id = sandbox.start_command(session, self._claude_command(work))
         pipe = _LogPipe(self)
+        pipe.live = sandbox.stream_logs(session, command_id, pipe.on_stdout, pipe.on_stderr)
         streamer = threading.Thread(
-            target=pipe.stream,
-            args=(sandbox, session, command_id),
+            target=pipe.follow,
             name=f"logs-{self.run_state.id}-{self.number}",
             daemon=True,
         )
@@ -755,24 +773,28 @@ class _LogPipe:
         self._lines = {"stdout": "", "stderr": ""}
         self._queue: queue.SimpleQueue[tuple[str, str] | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
+        self.live: LogStream | None = None
         self._consumer = threading.Thread(
             target=self._consume, name=f"scan-{shot.run_state.id}-{shot.number}", daemon=True
         )
         self._consumer.start()
 
-    def stream(self, sandbox: SandboxHandle, session: str, command_id: str) -> None:
+    def follow(self) -> None:
+        if self.live is None:
+            return
         try:
-            sandbox.stream_logs(
-                session,
-                command_id,
-                lambda text: self._take("stdout", text, live=True),
-                lambda text: self._take("stderr", text, live=True),
-            )
+            self.live.run()
         except LogStreamDropped as exc:
             log.info(
                 "shot %d: %s; falling back to the logs endpoint", self.shot.number, exc.message
             )
             self.dropped = True
+
+    def on_stdout(self, text: str) -> None:
+        self._take("stdout", text, live=True)
+
+    def on_stderr(self, text: str) -> None:
+        self._take("stderr", text, live=True)
 
     def catch_up(self, sandbox: SandboxHandle, session: str, command_id: str) -> None:
         stdout, stderr = sandbox.fetch_logs(session, command_id)
@@ -808,7 +830,9 @@ class _LogPipe:
                 self.shot.on_result_line(line)
 
     def close(self) -> None:
-        """Process everything received, then stop the consumer."""
+        """Stop following the sandbox, process everything received, stop the consumer."""
+        if self.live is not None:
+            self.live.cancel()
         self._queue.put(None)
         self._consumer.join()
         for event in self.shot.scanner.close():

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import socket
 import sqlite3
+import sys
 import threading
 import time
 from pathlib import Path
@@ -31,6 +34,8 @@ CREATE TABLE IF NOT EXISTS runs (
     finished_at REAL,
     folder TEXT NOT NULL,
     heartbeat_at REAL,
+    owner_pid INTEGER,
+    owner_host TEXT,
     cancel_requested INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS shots (
@@ -85,14 +90,31 @@ class RunRecord:
     finished_at: float | None
     folder: str
     heartbeat_at: float | None
+    owner_pid: int | None
+    owner_host: str | None
     cancel_requested: bool
 
     def is_alive(self, now: float | None = None) -> bool:
-        return (
-            self.finished_at is None
-            and self.heartbeat_at is not None
-            and (now or time.time()) - self.heartbeat_at < ALIVE_WITHIN_SECONDS
-        )
+        """Unfinished, with a recent heartbeat from an owner process that still exists."""
+        if self.finished_at is not None or self.heartbeat_at is None:
+            return False
+        if (now or time.time()) - self.heartbeat_at >= ALIVE_WITHIN_SECONDS:
+            return False
+        if self.owner_host == socket.gethostname() and self.owner_pid is not None:
+            return _process_exists(self.owner_pid)
+        return True
+
+
+def _process_exists(pid: int) -> bool:
+    if sys.platform == "win32":
+        return True  # no cheap, safe probe there: the heartbeat alone decides
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class History:
@@ -117,9 +139,18 @@ class History:
         now = time.time()
         with self._lock, self._db:
             self._db.execute(
-                "INSERT INTO runs (id, created_at, prompt, spec_json, status, folder, heartbeat_at)"
-                " VALUES (?, ?, ?, ?, 'running', ?, ?)",
-                (run_id, now, prompt, json.dumps(spec), str(folder), now),
+                "INSERT INTO runs (id, created_at, prompt, spec_json, status, folder, heartbeat_at,"
+                " owner_pid, owner_host) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?)",
+                (
+                    run_id,
+                    now,
+                    prompt,
+                    json.dumps(spec),
+                    str(folder),
+                    now,
+                    os.getpid(),
+                    socket.gethostname(),
+                ),
             )
             self._db.executemany(
                 "INSERT INTO shots (run_id, number, status) VALUES (?, ?, 'queued')",
@@ -225,6 +256,8 @@ def _run_record(row: sqlite3.Row) -> RunRecord:
         finished_at=row["finished_at"],
         folder=row["folder"],
         heartbeat_at=row["heartbeat_at"],
+        owner_pid=row["owner_pid"],
+        owner_host=row["owner_host"],
         cancel_requested=bool(row["cancel_requested"]),
     )
 

@@ -1,0 +1,174 @@
+"""`multishot run | runs | show | logs | cancel | cleanup` as real subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_cli
+from tests.daytona_standin import VALID_DAYTONA_KEY, DaytonaStandIn
+
+API_KEY = "sk-ant-api03-" + "C" * 40 + "cl1r"
+ENV = {"DAYTONA_API_KEY": VALID_DAYTONA_KEY, "ANTHROPIC_API_KEY": API_KEY}
+
+
+def start_cli(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tray", *args],
+        env={**os.environ, **ENV},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+
+
+def wait_for_running(daytona: DaytonaStandIn, sandboxes: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if len(daytona.live) >= sandboxes and all(
+            any("claude -p" in c.command for c in s.commands.values()) for s in daytona.live
+        ):
+            return
+        time.sleep(0.05)
+    raise AssertionError("the shots did not start")
+
+
+def test_run_then_runs_show_and_logs(daytona: DaytonaStandIn, isolated_home: Path) -> None:
+    result = run_cli("run", "Write the solution", "--shots", "2", env=ENV)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "shot 1: running" in out
+    assert "shot 2: succeeded" in out
+    assert " done. 2/2 shots succeeded." in out
+    assert "patch: " in out
+    run_id = out.split()[1].rstrip(":")
+    assert daytona.live == []
+
+    listing = run_cli("runs")
+    assert run_id in listing.stdout
+    assert "done" in listing.stdout
+    assert "2/2" in listing.stdout
+
+    shown = json.loads(run_cli("show", run_id[:12], "--json").stdout)
+    assert shown["status"] == "done"
+    assert [s["status"] for s in shown["shots"]] == ["succeeded", "succeeded"]
+    assert shown["shots"][0]["changed_files"]
+
+    log = run_cli("logs", run_id, "1")
+    assert log.returncode == 0
+    assert '"type":"result"' in log.stdout
+    stderr_log = run_cli("logs", run_id, "1", "--stderr").stdout
+    assert "debug: using credential sk-ant-…cl1r" in stderr_log
+    for text in (out, result.stderr, listing.stdout, log.stdout, stderr_log):
+        assert API_KEY not in text
+    for path in isolated_home.rglob("*"):
+        if path.is_file():
+            assert API_KEY.encode() not in path.read_bytes(), path
+
+
+def test_run_json_and_an_auth_failure_exit_3(daytona: DaytonaStandIn) -> None:
+    daytona.extra_env["FAKE_CLAUDE_SCENARIO"] = "invalid_key"
+    result = run_cli("run", "task", "--shots", "3", "--json", env=ENV)
+    assert result.returncode == 3
+    summary = json.loads(result.stdout)
+    assert summary["status"] == "auth_failed"
+    assert {s["error_kind"] for s in summary["shots"]} == {"invalid"}
+    assert "multishot login" in result.stderr or summary["detail"].startswith(
+        "Authentication failed"
+    )
+    assert daytona.live == []
+
+
+def test_some_shots_failing_exit_1(daytona: DaytonaStandIn) -> None:
+    daytona.extra_env["FAKE_CLAUDE_SCENARIO"] = "session_limit"
+    result = run_cli("run", "task", "--shots", "1", env=ENV)
+    assert result.returncode == 1
+    assert "quota_exhausted" in result.stdout
+    assert "resets 3:45pm" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["   "], "The prompt is empty"),
+        (["task", "--shots", "17"], "from 1 to 16"),
+        (["task", "--shots", "0"], "from 1 to 16"),
+        (["task", "--repo", "not a url"], "spaces or control characters"),
+        (["task", "--repo", "ftp://host/repo"], "not a repository URL"),
+        (["task", "--repo", "https://user:hunter2@github.com/o/r"], "password or token"),
+        (["task", "--branch", "main"], "needs a repository URL"),
+        (["task", "--max-budget-usd", "-1"], "budget"),
+        (["task", "--shots", "1", "--hint", "a", "--hint", "b"], "2 approach hints for 1 shots"),
+    ],
+)
+def test_bad_run_input_is_refused_before_anything_starts(
+    daytona: DaytonaStandIn, args: list[str], message: str
+) -> None:
+    result = run_cli("run", *args, env=ENV)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert daytona.created == []
+
+
+def test_run_without_credentials_says_how_to_log_in() -> None:
+    result = run_cli("run", "task", env={"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"})
+    assert result.returncode == 1
+    assert "multishot login" in result.stderr
+
+
+def test_ctrl_c_cancels_and_deletes_every_sandbox(daytona: DaytonaStandIn) -> None:
+    daytona.extra_env["FAKE_CLAUDE_SCENARIO"] = "hang"
+    process = start_cli("run", "task", "--shots", "2")
+    try:
+        wait_for_running(daytona, 2)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 130
+    assert "deleting their sandboxes" in err
+    assert daytona.live == []
+    assert len(daytona.deleted) == 2
+
+
+def test_cancel_from_another_terminal(daytona: DaytonaStandIn) -> None:
+    daytona.extra_env["FAKE_CLAUDE_SCENARIO"] = "hang"
+    process = start_cli("run", "task", "--shots", "1")
+    try:
+        wait_for_running(daytona, 1)
+        run_id = daytona.live[0].labels["multishot-run"]
+        assert "running 1/1" in run_cli("runs").stdout
+        cancelled = run_cli("cancel", run_id)
+        assert cancelled.returncode == 0, cancelled.stderr
+        out, _ = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 1
+    assert "cancelled" in out
+    assert daytona.live == []
+    assert run_cli("cancel", run_id).returncode == 1  # already ended
+
+
+def test_cleanup_deletes_what_a_killed_run_left_behind(daytona: DaytonaStandIn) -> None:
+    daytona.extra_env["FAKE_CLAUDE_SCENARIO"] = "hang"
+    process = start_cli("run", "task", "--shots", "2")
+    try:
+        wait_for_running(daytona, 2)
+    finally:
+        process.kill()  # kill -9: no chance to clean up
+        process.wait(timeout=30)
+    assert len(daytona.live) == 2
+    result = run_cli("cleanup", env=ENV)
+    assert result.returncode == 0, result.stderr
+    assert "Deleted 2 leftover sandbox(es)" in result.stdout
+    assert daytona.live == []
+    assert "interrupted" in run_cli("runs").stdout
+    assert "No leftover sandboxes." in run_cli("cleanup", env=ENV).stdout
