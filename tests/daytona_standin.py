@@ -71,6 +71,7 @@ class DaytonaStandIn(LoopbackServer):
         self.fail_start = False
         self.drop_stream_after_bytes: int | None = None
         self.extra_env: dict[str, str] = {}
+        self.claude_preinstalled = True
         self._ids = itertools.count(1)
         super().__init__(
             [
@@ -92,9 +93,6 @@ class DaytonaStandIn(LoopbackServer):
     def __enter__(self) -> DaytonaStandIn:
         self.shared.mkdir(parents=True, exist_ok=True)
         self.bin.mkdir(parents=True, exist_ok=True)
-        claude = self.bin / "claude"
-        claude.write_text(f'#!/bin/sh\nexec {sys.executable} {FAKE_CLAUDE} "$@"\n')
-        claude.chmod(0o755)
         super().__enter__()
         return self
 
@@ -102,6 +100,22 @@ class DaytonaStandIn(LoopbackServer):
         for sandbox in list(self.sandboxes.values()):
             kill_all(sandbox)
         super().__exit__(*exc_info)
+
+    def install_claude(self) -> None:
+        """Put the fake `claude` on the sandboxes' PATH, or a fake `npm` that installs it."""
+        claude = self.bin / "claude"
+        script = f'#!/bin/sh\nexec {sys.executable} {FAKE_CLAUDE} "$@"\n'
+        if self.claude_preinstalled:
+            claude.write_text(script)
+            claude.chmod(0o755)
+            return
+        npm = self.bin / "npm"
+        npm.write_text(
+            "#!/bin/sh\n"
+            f'[ "$*" = "install -g @anthropic-ai/claude-code" ] || exit 1\n'
+            f"cat > {claude} <<'EOF'\n{script}EOF\nchmod 755 {claude}\n"
+        )
+        npm.chmod(0o755)
 
     @property
     def api_url(self) -> str:
@@ -161,6 +175,8 @@ class DaytonaStandIn(LoopbackServer):
                 {"statusCode": status, "message": "injected fault"}, status=status
             )
         body = await request.json()
+        if not (self.bin / "claude").exists() and not (self.bin / "npm").exists():
+            self.install_claude()
         sandbox_id = f"sb-{next(self._ids)}"
         home = self.root / "sandboxes" / sandbox_id / "home"
         home.mkdir(parents=True)
@@ -340,10 +356,18 @@ class DaytonaStandIn(LoopbackServer):
         while True:
             command.changed.clear()
             while sent < len(command.frames):
-                frame = command.frames[sent]
+                # Like a daemon forwarding pipe reads: what is waiting goes as one frame.
+                frame = bytearray(command.frames[sent])
                 sent += 1
+                while (
+                    sent < len(command.frames)
+                    and command.frames[sent][:3] == frame[:3]
+                    and len(frame) < 64 * 1024
+                ):
+                    frame += command.frames[sent][3:]
+                    sent += 1
                 sent_bytes += len(frame)
-                await ws.send_bytes(frame)
+                await ws.send_bytes(bytes(frame))
                 if (
                     self.drop_stream_after_bytes is not None
                     and sent_bytes >= self.drop_stream_after_bytes
@@ -382,3 +406,20 @@ def kill_all(sandbox: Sandbox) -> None:
     for process in sandbox.processes:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, signal.SIGKILL)
+
+
+def serve() -> None:
+    """`python -m tests.daytona_standin ROOT [KEY=VALUE ...]`: serve until stdin closes.
+
+    Prints the API URL on its first line. Benchmarks run it in its own process so
+    that the app's CPU and memory are measured alone.
+    """
+    root = Path(sys.argv[1])
+    with DaytonaStandIn(root) as standin:
+        standin.extra_env.update(arg.split("=", 1) for arg in sys.argv[2:])
+        print(standin.api_url, flush=True)
+        sys.stdin.read()
+
+
+if __name__ == "__main__":
+    serve()

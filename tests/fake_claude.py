@@ -58,6 +58,26 @@ def first_across_sandboxes(name: str) -> bool:
     return True
 
 
+def stream_megabytes(megabytes: float, scenario: str) -> None:
+    """Realistic volume: ~1 KB assistant lines; half way, a timestamped API retry."""
+    text = "word " * 190
+    lines = int(megabytes * 1000)
+    pause = float(os.environ.get("FAKE_CLAUDE_PACE_SECONDS", "0")) / lines
+    for n in range(lines):
+        assistant(f"{n} {text}")
+        if pause:
+            time.sleep(pause)
+        if n == lines // 2 and scenario == "stream":
+            emit(
+                type="system",
+                subtype="api_retry",
+                attempt=1,
+                retry_delay_ms=100,
+                error_status=529,
+                error=f"overloaded sent_at={time.time():.6f}",
+            )
+
+
 def main() -> int:
     if "--version" in sys.argv:
         print("2.0.99 (Claude Code)")
@@ -127,6 +147,14 @@ def main() -> int:
         line = "x" * 1000
         for n in range(int(os.environ.get("FAKE_CLAUDE_LINES", "20000"))):
             assistant(f"{n} {line}")
+        edit_files(prompt)
+        result(is_error=False)
+        return 0
+    if scenario in ("stream", "stream_then_invalid"):
+        stream_megabytes(float(os.environ.get("FAKE_CLAUDE_MB", "5")), scenario)
+        if scenario == "stream_then_invalid":
+            result(is_error=True, status=401, text=f"Invalid API key · sent_at={time.time():.6f}")
+            return 1
         edit_files(prompt)
         result(is_error=False)
         return 0

@@ -331,3 +331,26 @@ def test_cleanup_deletes_orphans_but_not_live_runs(
     manager.cancel(run_id)
     assert manager.wait(run_id, 30)
     assert standin.live == []
+
+
+def test_claude_is_installed_with_npm_only_when_missing(
+    manager: RunManager, standin: DaytonaStandIn
+) -> None:
+    standin.claude_preinstalled = False
+    run_id, recorder = run(manager, RunSpec("task", shots=1))
+    assert manager.history.shots(run_id)[0]["status"] == "succeeded"
+    details = [e.shot.detail for e in recorder.of(ShotChanged)]
+    assert "Installing Claude Code" in details
+
+
+def test_cancel_during_a_slow_create_still_deletes_the_sandbox(
+    manager: RunManager, standin: DaytonaStandIn
+) -> None:
+    standin.create_delay = 1.5
+    run_id = manager.start(RunSpec("task", shots=2))
+    time.sleep(0.5)
+    manager.cancel(run_id)
+    assert manager.wait(run_id, 30)
+    assert [s["status"] for s in manager.history.shots(run_id)] == ["cancelled"] * 2
+    assert len(standin.created) == 2
+    assert standin.live == []

@@ -13,6 +13,7 @@ import concurrent.futures
 import contextlib
 import dataclasses
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable, Coroutine, Iterator
@@ -346,12 +347,17 @@ class LogStream:
 
 
 class _DaemonThreads(concurrent.futures.ThreadPoolExecutor):
-    """Runs each call in its own daemon thread.
+    """One reusable daemon worker thread for a stream's blocking reads.
 
-    The SDK reads the WebSocket with ``asyncio.to_thread(ws.receive)``; once a stream
-    is cancelled that read may never return, and a pooled (non-daemon) thread would
-    then keep the process from exiting.
+    The SDK reads the WebSocket with ``asyncio.to_thread(ws.receive)``, one call per
+    frame; once a stream is cancelled a read may never return, and a pooled
+    (non-daemon) thread would then keep the process from exiting.
     """
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=1)
+        self._work: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._worker: threading.Thread | None = None
 
     def submit(
         self, fn: Callable[..., T], /, *args: Any, **kwargs: Any
@@ -366,8 +372,16 @@ class _DaemonThreads(concurrent.futures.ThreadPoolExecutor):
             except BaseException as exc:
                 future.set_exception(exc)
 
-        threading.Thread(target=call, name="log-stream-read", daemon=True).start()
+        self._work.put(call)
+        if self._worker is None:
+            self._worker = threading.Thread(target=self._serve, name="log-stream-read", daemon=True)
+            self._worker.start()
         return future
 
+    def _serve(self) -> None:
+        while (call := self._work.get()) is not None:
+            call()
+
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        """Nothing to join: the threads are daemons."""
+        """Let the worker end; never join it (at worst it is blocked on a dead stream)."""
+        self._work.put(None)

@@ -13,7 +13,6 @@ import dataclasses
 import enum
 import json
 import logging
-import queue
 import shlex
 import threading
 import time
@@ -55,6 +54,7 @@ RETRY_KINDS = frozenset({ScanKind.RATE_LIMIT, ScanKind.OVERLOADED})
 CLAUDE_RERUNS = 3
 POLL_SECONDS = 0.5
 STREAM_JOIN_SECONDS = 15.0
+_MAX_RESULT_LINE = 1024 * 1024
 # Daytona's idle auto-stop can ignore a running process: keep it off the shot's way.
 AUTO_STOP_MARGIN_MINUTES = 15
 LABEL_APP = "app"
@@ -526,7 +526,7 @@ class _Shot:
             )
             self.exit_code = self._attempt(sandbox, work, attempt)
             retry = self._last_scan
-            if retry is None or retry.kind not in RETRY_KINDS:
+            if self._succeeded() or retry is None or retry.kind not in RETRY_KINDS:
                 return
             if attempt > CLAUDE_RERUNS:
                 raise _ShotStop(
@@ -597,7 +597,7 @@ class _Shot:
                 "The subscription's usage limit is reached"
                 + (f"; it resets {when}." if when else "."),
             )
-        if self.exit_code == 0 and result and not result.get("is_error"):
+        if self._succeeded():
             self._end(ShotStatus.SUCCEEDED, f"{len(self.changed_files)} files changed")
             return
         reason = str(result.get("result") or result.get("subtype") or "").strip()
@@ -610,6 +610,11 @@ class _Shot:
         self._end(ShotStatus.FAILED, redact(detail))
 
     # -- helpers -----------------------------------------------------------------------
+
+    def _succeeded(self) -> bool:
+        """Claude exited 0 and its final result is not an error (a retry on the way is fine)."""
+        result = self.result_event
+        return self.exit_code == 0 and bool(result) and not (result or {}).get("is_error")
 
     def _exec_ok(
         self,
@@ -735,7 +740,13 @@ def _integer(value: object) -> int | None:
 
 
 class _ShotLog:
-    """The shot's saved output: stdout (stream-json) and stderr, redacted, append-only."""
+    """The shot's saved output: stdout (stream-json) and stderr, redacted, append-only.
+
+    Writes are buffered and flushed at most every half second, so a live log viewer
+    sees fresh output without a system call per WebSocket frame.
+    """
+
+    FLUSH_SECONDS = 0.5
 
     def __init__(self, folder: Path) -> None:
         self.stdout_path = folder / "stdout.log"
@@ -745,39 +756,44 @@ class _ShotLog:
             "stderr": self.stderr_path.open("a", encoding="utf-8"),
         }
         self._redactors = {name: StreamRedactor() for name in self._files}
+        self._flushed_at = time.monotonic()
 
     def write(self, stream: str, text: str) -> None:
         self._files[stream].write(self._redactors[stream].feed(text))
-        self._files[stream].flush()
+        if time.monotonic() - self._flushed_at > self.FLUSH_SECONDS:
+            for handle in self._files.values():
+                handle.flush()
+            self._flushed_at = time.monotonic()
+
+    def flush(self) -> None:
+        """Write out what the redactors hold back (an unfinished last line)."""
+        for name, handle in self._files.items():
+            handle.write(self._redactors[name].flush())
+            handle.flush()
 
     def close(self) -> None:
-        for name, handle in self._files.items():
+        for handle in self._files.values():
             with contextlib.suppress(ValueError):
-                handle.write(self._redactors[name].flush())
                 handle.close()
 
 
 class _LogPipe:
     """Carries one Claude attempt's output from the sandbox to the log and the scanner.
 
-    The stream callbacks only enqueue (they run on the SDK's WebSocket loop and must
-    not block); a consumer thread writes and scans. Characters received per stream are
-    counted so that, if the live stream drops, the logs endpoint supplies exactly the
-    rest: nothing lost, nothing twice.
+    The stream callbacks run on the stream's own event loop thread; they do only
+    quick, non-waiting work (a buffered write, a scan of the chunk), so the WebSocket
+    is never stalled and no extra thread hop is paid per frame. Characters received
+    per stream are counted so that, if the live stream drops, the logs endpoint
+    supplies exactly the rest: nothing lost, nothing twice.
     """
 
     def __init__(self, shot: _Shot) -> None:
         self.shot = shot
         self.dropped = False
         self._received = {"stdout": 0, "stderr": 0}
-        self._lines = {"stdout": "", "stderr": ""}
-        self._queue: queue.SimpleQueue[tuple[str, str] | None] = queue.SimpleQueue()
+        self._partial_line = ""
         self._lock = threading.Lock()
         self.live: LogStream | None = None
-        self._consumer = threading.Thread(
-            target=self._consume, name=f"scan-{shot.run_state.id}-{shot.number}", daemon=True
-        )
-        self._consumer.start()
 
     def follow(self) -> None:
         if self.live is None:
@@ -804,42 +820,46 @@ class _LogPipe:
                 missing = full[self._received[name] :]
                 if missing:
                     self._received[name] += len(missing)
-                    self._queue.put((name, missing))
+                    self._process(name, missing)
 
     def _take(self, stream: str, text: str, *, live: bool) -> None:
         with self._lock:
             if live and self.dropped:
                 return
             self._received[stream] += len(text)
-            self._queue.put((stream, text))
+            self._process(stream, text)
 
-    def _consume(self) -> None:
-        while (item := self._queue.get()) is not None:
-            stream, text = item
-            self.shot._log.write(stream, text)
-            for event in self.shot.scanner.feed(text, stream):
-                self.shot.on_scan_event(event)
-            if stream == "stdout":
-                self._watch_result(text)
+    def _process(self, stream: str, text: str) -> None:
+        self.shot._log.write(stream, text)
+        for event in self.shot.scanner.feed(text, stream):
+            self.shot.on_scan_event(event)
+        if stream == "stdout":
+            self._watch_result(text)
 
     def _watch_result(self, text: str) -> None:
-        lines = (self._lines["stdout"] + text).split("\n")
-        self._lines["stdout"] = lines.pop()[-65536:]
+        """Keep the final `result` event; only chunks that mention one are split."""
+        data = self._partial_line + text
+        if '"type":"result"' not in data:
+            self._partial_line = data[data.rfind("\n") + 1 :][-_MAX_RESULT_LINE:]
+            return
+        lines = data.split("\n")
+        self._partial_line = lines.pop()[-_MAX_RESULT_LINE:]
         for line in lines:
             if _is_result_line(line):
                 self.shot.on_result_line(line)
 
     def close(self) -> None:
-        """Stop following the sandbox, process everything received, stop the consumer."""
+        """Stop following the sandbox and flush what is held back."""
         if self.live is not None:
             self.live.cancel()
-        self._queue.put(None)
-        self._consumer.join()
-        for event in self.shot.scanner.close():
-            self.shot.on_scan_event(event)
-        tail = self._lines["stdout"]
-        if _is_result_line(tail):
-            self.shot.on_result_line(tail)
+        with self._lock:
+            self.dropped = True  # a late frame from a cancelled stream is not written
+            for event in self.shot.scanner.close():
+                self.shot.on_scan_event(event)
+            tail = self._partial_line
+            if _is_result_line(tail):
+                self.shot.on_result_line(tail)
+            self.shot._log.flush()
 
 
 def _is_result_line(line: str) -> bool:
