@@ -13,10 +13,9 @@ import concurrent.futures
 import contextlib
 import dataclasses
 import logging
-import queue
 import threading
 import time
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from tray import config
@@ -25,7 +24,7 @@ from tray.redaction import redact
 from tray.retry import Backoff
 
 if TYPE_CHECKING:
-    from daytona import Daytona, Sandbox
+    from daytona import AsyncDaytona, Daytona, Sandbox
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -167,6 +166,9 @@ class DaytonaClient:
     def __init__(self, api_key: str, api_url: str | None = None, backoff: Backoff | None = None):
         self.api_url = api_url or config.daytona_api_url()
         self.backoff = backoff or Backoff()
+        self._api_key = api_key
+        self._logs: _LogLoop | None = None
+        self._lock = threading.Lock()
         with translated_errors("connect", self.api_url):
             self._sdk = connect(api_key, self.api_url)
 
@@ -200,7 +202,13 @@ class DaytonaClient:
             for leftover in self.list_sandboxes(labels):
                 self.delete_sandbox(leftover.id)
             raise
-        return SandboxHandle(sandbox)
+        return SandboxHandle(sandbox, self._log_loop())
+
+    def _log_loop(self) -> _LogLoop:
+        with self._lock:
+            if self._logs is None:
+                self._logs = _LogLoop(self._api_key, self.api_url)
+            return self._logs
 
     def delete_sandbox(self, sandbox_id: str) -> None:
         """Delete a sandbox; one that is already gone is not an error."""
@@ -229,8 +237,9 @@ class DaytonaClient:
 class SandboxHandle:
     """One sandbox: commands, sessions, live logs, files. Never logged: it carries its env."""
 
-    def __init__(self, sandbox: Sandbox) -> None:
+    def __init__(self, sandbox: Sandbox, log_loop: _LogLoop) -> None:
         self._sandbox = sandbox
+        self._log_loop = log_loop
         self.id: str = sandbox.id
         self._home: str | None = None
 
@@ -287,12 +296,8 @@ class SandboxHandle:
         on_stdout: Callable[[str], Any],
         on_stderr: Callable[[str], Any],
     ) -> LogStream:
-        """A live log stream of the command; ``run()`` it on a worker thread."""
-        return LogStream(
-            self._sandbox.process.get_session_command_logs_async(
-                session_id, command_id, on_stdout, on_stderr
-            )
-        )
+        """Start following the command's output; callbacks must not block."""
+        return self._log_loop.follow(self.id, session_id, command_id, on_stdout, on_stderr)
 
     def fetch_logs(self, session_id: str, command_id: str) -> tuple[str, str]:
         """Everything the command has written so far, from the logs endpoint."""
@@ -307,81 +312,66 @@ class SandboxHandle:
 
 
 class LogStream:
-    """Follows a command's output on its own event loop until it ends or is cancelled."""
+    """One command's live output, followed on the shared log loop."""
 
-    def __init__(self, follow: Coroutine[Any, Any, None]) -> None:
-        self._follow = follow
-        self._loop = asyncio.new_event_loop()
-        self._loop.set_default_executor(_DaemonThreads())
-        self._task: asyncio.Task[None] | None = None
-        self._cancelled = False
-        self._lock = threading.Lock()
+    def __init__(self, future: concurrent.futures.Future[None]) -> None:
+        self._future = future
 
-    def run(self) -> None:
-        """Block until the command's output ends; LogStreamDropped if the stream broke."""
-        from daytona import DaytonaError
-
-        with self._lock:
-            if self._cancelled:
-                self._follow.close()
-                self._loop.close()
-                return
-            self._task = self._loop.create_task(self._follow)
+    def wait(self, timeout: float) -> bool:
+        """True once the command's output has ended; LogStreamDropped if the stream broke."""
         try:
-            self._loop.run_until_complete(self._task)
-        except asyncio.CancelledError:
-            return
-        except (DaytonaError, Exception) as exc:  # the WebSocket layer has its own types
+            self._future.result(timeout)
+        except concurrent.futures.TimeoutError:
+            return False
+        except concurrent.futures.CancelledError:
+            return True
+        except Exception as exc:  # the SDK's and the WebSocket layer's own types
             raise LogStreamDropped(f"The live log stream ended early: {_detail(exc)}") from None
-        finally:
-            self._loop.close()
+        return True
 
     def cancel(self) -> None:
         """Stop following, from any thread; the connection is closed."""
-        with self._lock:
-            self._cancelled = True
-            task = self._task
-        if task is not None:
-            with contextlib.suppress(RuntimeError):  # the loop has already finished
-                self._loop.call_soon_threadsafe(task.cancel)
+        self._future.cancel()
 
 
-class _DaemonThreads(concurrent.futures.ThreadPoolExecutor):
-    """One reusable daemon worker thread for a stream's blocking reads.
+class _LogLoop:
+    """A daemon thread running one event loop that follows every live log stream.
 
-    The SDK reads the WebSocket with ``asyncio.to_thread(ws.receive)``, one call per
-    frame; once a stream is cancelled a read may never return, and a pooled
-    (non-daemon) thread would then keep the process from exiting.
+    It uses the SDK's async client, whose WebSocket reader (aiohttp) costs a fraction
+    of the sync client's per-frame thread hand-offs; the callbacks run on this thread.
     """
 
-    def __init__(self) -> None:
-        super().__init__(max_workers=1)
-        self._work: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
-        self._worker: threading.Thread | None = None
+    def __init__(self, api_key: str, api_url: str) -> None:
+        self._api_key = api_key
+        self._api_url = api_url
+        self._loop = asyncio.new_event_loop()
+        self._client: AsyncDaytona | None = None
+        threading.Thread(target=self._loop.run_forever, name="log-streams", daemon=True).start()
 
-    def submit(
-        self, fn: Callable[..., T], /, *args: Any, **kwargs: Any
-    ) -> concurrent.futures.Future[T]:
-        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+    def follow(
+        self,
+        sandbox_id: str,
+        session_id: str,
+        command_id: str,
+        on_stdout: Callable[[str], Any],
+        on_stderr: Callable[[str], Any],
+    ) -> LogStream:
+        coroutine = self._follow(sandbox_id, session_id, command_id, on_stdout, on_stderr)
+        return LogStream(asyncio.run_coroutine_threadsafe(coroutine, self._loop))
 
-        def call() -> None:
-            if not future.set_running_or_notify_cancel():
-                return
-            try:
-                future.set_result(fn(*args, **kwargs))
-            except BaseException as exc:
-                future.set_exception(exc)
+    async def _follow(
+        self,
+        sandbox_id: str,
+        session_id: str,
+        command_id: str,
+        on_stdout: Callable[[str], Any],
+        on_stderr: Callable[[str], Any],
+    ) -> None:
+        if self._client is None:
+            from daytona import AsyncDaytona, DaytonaConfig
 
-        self._work.put(call)
-        if self._worker is None:
-            self._worker = threading.Thread(target=self._serve, name="log-stream-read", daemon=True)
-            self._worker.start()
-        return future
-
-    def _serve(self) -> None:
-        while (call := self._work.get()) is not None:
-            call()
-
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        """Let the worker end; never join it (at worst it is blocked on a dead stream)."""
-        self._work.put(None)
+            self._client = AsyncDaytona(DaytonaConfig(api_key=self._api_key, api_url=self._api_url))
+        sandbox = await self._client.get(sandbox_id)
+        await sandbox.process.get_session_command_logs_async(
+            session_id, command_id, on_stdout, on_stderr
+        )

@@ -173,7 +173,6 @@ class _Run:
         self.auth_failure: ScanEvent | None = None
         self.fatal: str | None = None
         self.lock = threading.Lock()
-        self.threads: list[threading.Thread] = []
         self.done = threading.Event()
 
 
@@ -546,23 +545,17 @@ class _Shot:
         command_id = sandbox.start_command(session, self._claude_command(work))
         pipe = _LogPipe(self)
         pipe.live = sandbox.stream_logs(session, command_id, pipe.on_stdout, pipe.on_stderr)
-        streamer = threading.Thread(
-            target=pipe.follow,
-            name=f"logs-{self.run_state.id}-{self.number}",
-            daemon=True,
-        )
-        streamer.start()
         try:
             while True:
                 self._check_stop()
+                pipe.check_stream(0)
                 if pipe.dropped:
                     pipe.catch_up(sandbox, session, command_id)
                 code = sandbox.exit_code(session, command_id)
                 if code is not None:
                     break
                 self.run_state.stop.wait(POLL_SECONDS)
-            streamer.join(STREAM_JOIN_SECONDS)
-            if pipe.dropped or streamer.is_alive():
+            if not pipe.check_stream(STREAM_JOIN_SECONDS) or pipe.dropped:
                 pipe.catch_up(sandbox, session, command_id)
             return code
         finally:
@@ -780,9 +773,9 @@ class _ShotLog:
 class _LogPipe:
     """Carries one Claude attempt's output from the sandbox to the log and the scanner.
 
-    The stream callbacks run on the stream's own event loop thread; they do only
-    quick, non-waiting work (a buffered write, a scan of the chunk), so the WebSocket
-    is never stalled and no extra thread hop is paid per frame. Characters received
+    The stream callbacks run on the shared log loop; they do only quick, non-waiting
+    work (a buffered write, a scan of the chunk), so no WebSocket is ever stalled and
+    no thread hop is paid per frame. Characters received
     per stream are counted so that, if the live stream drops, the logs endpoint
     supplies exactly the rest: nothing lost, nothing twice.
     """
@@ -795,16 +788,18 @@ class _LogPipe:
         self._lock = threading.Lock()
         self.live: LogStream | None = None
 
-    def follow(self) -> None:
-        if self.live is None:
-            return
+    def check_stream(self, timeout: float) -> bool:
+        """Whether the live stream has ended; a broken one switches to the logs endpoint."""
+        if self.live is None or self.dropped:
+            return True
         try:
-            self.live.run()
+            return self.live.wait(timeout)
         except LogStreamDropped as exc:
             log.info(
                 "shot %d: %s; falling back to the logs endpoint", self.shot.number, exc.message
             )
             self.dropped = True
+            return True
 
     def on_stdout(self, text: str) -> None:
         self._take("stdout", text, live=True)
