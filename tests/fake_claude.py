@@ -13,31 +13,12 @@ import sys
 import time
 from pathlib import Path
 
-SESSION = "fake-session"
+# Run as a script inside a sandbox folder: its own directory is on sys.path.
+from claude_logs import api_retry, assistant_text, init, result, synthetic_error
 
 
-def emit(**fields: object) -> None:
-    print(json.dumps({**fields, "session_id": SESSION}, separators=(",", ":")), flush=True)
-
-
-def assistant(text: str) -> None:
-    emit(
-        type="assistant",
-        message={"model": "claude-sonnet-4-5", "content": [{"type": "text", "text": text}]},
-    )
-
-
-def result(*, is_error: bool, status: int | None = None, text: str = "Done.") -> None:
-    emit(
-        type="result",
-        subtype="success",
-        is_error=is_error,
-        api_error_status=status,
-        duration_ms=1234,
-        num_turns=3,
-        result=text,
-        total_cost_usd=0.0123,
-    )
+def say(line: str) -> None:
+    print(line, flush=True)
 
 
 def edit_files(prompt: str) -> None:
@@ -64,18 +45,11 @@ def stream_megabytes(megabytes: float, scenario: str) -> None:
     lines = int(megabytes * 1000)
     pause = float(os.environ.get("FAKE_CLAUDE_PACE_SECONDS", "0")) / lines
     for n in range(lines):
-        assistant(f"{n} {text}")
+        say(assistant_text(f"{n} {text}"))
         if pause:
             time.sleep(pause)
         if n == lines // 2 and scenario == "stream":
-            emit(
-                type="system",
-                subtype="api_retry",
-                attempt=1,
-                retry_delay_ms=100,
-                error_status=529,
-                error=f"overloaded sent_at={time.time():.6f}",
-            )
+            say(api_retry(529, 100, f"overloaded sent_at={time.time():.6f}"))
 
 
 def main() -> int:
@@ -90,73 +64,68 @@ def main() -> int:
     (record / f"prompt-{attempt}").write_text(prompt, encoding="utf-8")
     (record / f"argv-{attempt}").write_text(json.dumps(sys.argv[1:]))
     scenario = os.environ.get("FAKE_CLAUDE_SCENARIO", "success")
-    emit(type="system", subtype="init", model="claude-sonnet-4-5", apiKeySource="ANTHROPIC_API_KEY")
+    say(init())
     key = os.environ.get("ANTHROPIC_API_KEY") or os.environ.get("CLAUDE_CODE_OAUTH_TOKEN", "")
     print(f"debug: using credential {key}", file=sys.stderr, flush=True)
 
     if scenario == "success":
-        assistant("I will write the solution, then mention an Invalid API key in passing.")
+        say(
+            assistant_text("I will write the solution, then mention an Invalid API key in passing.")
+        )
         edit_files(prompt)
-        result(is_error=False)
+        say(result(is_error=False))
         return 0
     if scenario == "invalid_key":
-        emit(
-            type="assistant",
-            message={
-                "model": "<synthetic>",
-                "content": [{"type": "text", "text": "Invalid API key · Fix external API key"}],
-            },
-            error="authentication_failed",
-            is_api_error_message=True,
-        )
-        result(is_error=True, status=401, text="Invalid API key · Fix external API key")
+        say(synthetic_error("authentication_failed", "Invalid API key · Fix external API key"))
+        say(result(is_error=True, status=401, text="Invalid API key · Fix external API key"))
         return 1
     if scenario == "expire_mid_run":
         for n in range(int(os.environ.get("FAKE_CLAUDE_LINES", "5"))):
-            assistant(f"step {n}")
+            say(assistant_text(f"step {n}"))
             time.sleep(0.05)
         if first_across_sandboxes("expired"):
-            result(is_error=True, status=401, text="OAuth token has expired · Please run /login")
+            say(
+                result(
+                    is_error=True, status=401, text="OAuth token has expired · Please run /login"
+                )
+            )
             return 1
         time.sleep(float(os.environ.get("FAKE_CLAUDE_SLOW_SECONDS", "30")))
-        result(is_error=False)
+        say(result(is_error=False))
         return 0
     if scenario == "rate_limit_then_success":
         if attempt == 1:
-            emit(
-                type="system",
-                subtype="api_retry",
-                attempt=1,
-                retry_delay_ms=200,
-                error_status=429,
-                error="rate_limit",
-            )
-            result(is_error=True, status=429, text="API Error: Rate limit reached")
+            say(api_retry(429, 200, "rate_limit"))
+            say(result(is_error=True, status=429, text="API Error: Rate limit reached"))
             return 1
         edit_files(prompt)
-        result(is_error=False)
+        say(result(is_error=False))
         return 0
     if scenario == "session_limit":
-        result(is_error=True, status=429, text="You've hit your session limit · resets 3:45pm")
+        say(result(is_error=True, status=429, text="You've hit your session limit · resets 3:45pm"))
         return 1
     if scenario == "hang":
-        assistant("thinking very hard")
+        say(assistant_text("thinking very hard"))
         time.sleep(3600)
         return 0
     if scenario == "huge_output":
         line = "x" * 1000
         for n in range(int(os.environ.get("FAKE_CLAUDE_LINES", "20000"))):
-            assistant(f"{n} {line}")
+            say(assistant_text(f"{n} {line}"))
         edit_files(prompt)
-        result(is_error=False)
+        say(result(is_error=False))
         return 0
     if scenario in ("stream", "stream_then_invalid"):
         stream_megabytes(float(os.environ.get("FAKE_CLAUDE_MB", "5")), scenario)
         if scenario == "stream_then_invalid":
-            result(is_error=True, status=401, text=f"Invalid API key · sent_at={time.time():.6f}")
+            say(
+                result(
+                    is_error=True, status=401, text=f"Invalid API key · sent_at={time.time():.6f}"
+                )
+            )
             return 1
         edit_files(prompt)
-        result(is_error=False)
+        say(result(is_error=False))
         return 0
     print(f"unknown scenario {scenario}", file=sys.stderr)
     return 2

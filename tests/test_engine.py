@@ -133,8 +133,8 @@ def test_successful_shots_keep_their_work_and_leave_no_sandbox(
         assert b'+Solved: Fix "it"' in patch
         assert b"GIT binary patch" in patch
         assert sorted(shot["changed_files"]) == ["binary.bin", "solution.txt"]
-        assert shot["cost_usd"] == pytest.approx(0.0123)
-        assert shot["turns"] == 3
+        assert shot["cost_usd"] == pytest.approx(0.0421)
+        assert shot["turns"] == 4
         assert shot["exit_code"] == 0
         log = Path(shot["log_path"]).read_text()
         assert '"type":"result"' in log
