@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,10 @@ from tests.standins import AnthropicStandIn
 from tray.keychain import ALL_ENTRIES, SERVICE_NAME
 
 ROOT = Path(__file__).resolve().parent.parent
+# The environment scripts/test set up (private D-Bus, keyring folders), before any
+# test changes HOME or XDG_*: a restarted Secret Service must live there too.
+SESSION_ENV = dict(os.environ)
+KEYRING_PASSWORD = "multishot-tests"
 CREDENTIAL_ENV = (
     "DAYTONA_API_KEY",
     "ANTHROPIC_API_KEY",
@@ -50,6 +55,19 @@ def secret_service() -> Iterator[None]:
     """The real Secret Service started by scripts/test; emptied of Multishot's entries after."""
     if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
         pytest.fail("No D-Bus session: run the tests with ./scripts/test")
+    if not _secret_service_running():
+        # Seen once in a full run: the daemon was gone before the keychain tests.
+        # Start it again, unlocked, rather than fail every later test for it.
+        warnings.warn("gnome-keyring had stopped; restarting it", stacklevel=1)
+        subprocess.run(
+            ["gnome-keyring-daemon", "--replace", "--unlock", "--components=secrets"],
+            input=KEYRING_PASSWORD,
+            text=True,
+            capture_output=True,
+            env=SESSION_ENV,
+            timeout=30,
+            check=True,
+        )
     yield
     for entry in ALL_ENTRIES:
         subprocess.run(
@@ -57,6 +75,26 @@ def secret_service() -> Iterator[None]:
             check=False,
             timeout=10,
         )
+
+
+def _secret_service_running() -> bool:
+    """Whether a process owns org.freedesktop.secrets now (not just could be activated)."""
+    completed = subprocess.run(
+        [
+            "dbus-send",
+            "--session",
+            "--print-reply",
+            "--dest=org.freedesktop.DBus",
+            "/org/freedesktop/DBus",
+            "org.freedesktop.DBus.NameHasOwner",
+            "string:org.freedesktop.secrets",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=False,
+    )
+    return "boolean true" in completed.stdout
 
 
 def stored_entries() -> str:
