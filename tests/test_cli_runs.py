@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pexpect
 import pytest
 
 from tests.conftest import run_cli
@@ -172,3 +173,21 @@ def test_cleanup_deletes_what_a_killed_run_left_behind(daytona: DaytonaStandIn) 
     assert daytona.live == []
     assert "interrupted" in run_cli("runs").stdout
     assert "No leftover sandboxes." in run_cli("cleanup", env=ENV).stdout
+
+
+def test_progress_is_redrawn_in_place_on_a_terminal(daytona: DaytonaStandIn) -> None:
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "tray", "run", "task", "--shots", "2"],
+        env={**os.environ, **ENV},
+        encoding="utf-8",
+        timeout=90,
+        dimensions=(40, 120),
+    )
+    child.expect(pexpect.EOF)
+    child.close()
+    shown = child.before or ""
+    assert child.exitstatus == 0
+    assert "\x1b[2F" in shown  # cursor back up over the two shot lines
+    assert "shot 2: succeeded" in shown
+    assert "done. 2/2 shots succeeded." in shown
