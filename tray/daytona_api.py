@@ -356,22 +356,18 @@ class _LogLoop:
         on_stdout: Callable[[str], Any],
         on_stderr: Callable[[str], Any],
     ) -> LogStream:
-        coroutine = self._follow(sandbox_id, session_id, command_id, on_stdout, on_stderr)
-        return LogStream(asyncio.run_coroutine_threadsafe(coroutine, self._loop))
+        async def follow_logs() -> None:
+            sandbox = await self._async_client().get(sandbox_id)
+            await sandbox.process.get_session_command_logs_async(
+                session_id, command_id, on_stdout, on_stderr
+            )
 
-    async def _follow(
-        self,
-        sandbox_id: str,
-        session_id: str,
-        command_id: str,
-        on_stdout: Callable[[str], Any],
-        on_stderr: Callable[[str], Any],
-    ) -> None:
+        return LogStream(asyncio.run_coroutine_threadsafe(follow_logs(), self._loop))
+
+    def _async_client(self) -> AsyncDaytona:
+        """Created on the loop's thread, where its aiohttp session lives."""
         if self._client is None:
             from daytona import AsyncDaytona, DaytonaConfig
 
             self._client = AsyncDaytona(DaytonaConfig(api_key=self._api_key, api_url=self._api_url))
-        sandbox = await self._client.get(sandbox_id)
-        await sandbox.process.get_session_command_logs_async(
-            session_id, command_id, on_stdout, on_stderr
-        )
+        return self._client
