@@ -354,3 +354,18 @@ def test_cancel_during_a_slow_create_still_deletes_the_sandbox(
     assert [s["status"] for s in manager.history.shots(run_id)] == ["cancelled"] * 2
     assert len(standin.created) == 2
     assert standin.live == []
+
+
+def test_a_run_that_cannot_be_recorded_starts_nothing(
+    standin: DaytonaStandIn, tmp_path: Path
+) -> None:
+    manager = make_manager(standin, tmp_path)
+    (tmp_path / "runs").write_text("a file where the results folder should be")
+    try:
+        _, recorder = run(manager, RunSpec("task", shots=2))
+    finally:
+        manager.shutdown(timeout=30)
+    (finished,) = recorder.of(RunFinished)
+    assert finished.status == "failed"
+    assert "could not be recorded" in finished.detail
+    assert standin.created == []

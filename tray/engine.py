@@ -14,6 +14,7 @@ import enum
 import json
 import logging
 import shlex
+import sqlite3
 import threading
 import time
 import uuid
@@ -219,11 +220,7 @@ class RunManager:
     def start(self, spec: RunSpec) -> str:
         """Record the run and start its shots in worker threads; return at once."""
         run_id = time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
-        folder = self._results_root / run_id
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "run.json").write_text(json.dumps(dataclasses.asdict(spec), indent=2))
-        self._history.add_run(run_id, spec.prompt, dataclasses.asdict(spec), folder, spec.shots)
-        run = _Run(run_id, spec, folder)
+        run = _Run(run_id, spec, self._results_root / run_id)
         with self._lock:
             self._runs[run_id] = run
         coordinator = threading.Thread(
@@ -304,6 +301,16 @@ class RunManager:
                 log.exception("heartbeat failed")
 
     def _coordinate(self, run: _Run) -> None:
+        try:
+            run.folder.mkdir(parents=True, exist_ok=True)
+            spec = dataclasses.asdict(run.spec)
+            (run.folder / "run.json").write_text(json.dumps(spec, indent=2))
+            self._history.add_run(run.id, run.spec.prompt, spec, run.folder, run.spec.shots)
+        except (OSError, sqlite3.Error) as exc:
+            detail = f"The run could not be recorded ({exc}); nothing was started."
+            run.done.set()
+            self._emit(RunFinished(run.id, "failed", 0, run.spec.shots, detail))
+            return
         try:
             self.daytona()
         except MultishotError as exc:
