@@ -369,3 +369,15 @@ def test_a_run_that_cannot_be_recorded_starts_nothing(
     assert finished.status == "failed"
     assert "could not be recorded" in finished.detail
     assert standin.created == []
+
+
+def test_a_shot_over_its_time_limit_is_stopped_and_its_sandbox_deleted(
+    manager: RunManager, standin: DaytonaStandIn
+) -> None:
+    standin.extra_env["FAKE_CLAUDE_SCENARIO"] = "hang"
+    run_id, recorder = run(manager, RunSpec("task", shots=1, time_limit_minutes=1), timeout=100)
+    (shot,) = manager.history.shots(run_id)
+    assert shot["status"] == "timed_out"
+    assert "time limit (1 minute)" in shot["detail"]
+    assert recorder.of(RunFinished)[0].status == "failed"
+    assert standin.live == []

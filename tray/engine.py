@@ -641,7 +641,7 @@ class _Shot:
         if time.monotonic() > self.deadline:
             raise _ShotStop(
                 ShotStatus.TIMED_OUT,
-                f"Stopped at the time limit ({self.spec.time_limit_minutes} minutes).",
+                f"Stopped at the time limit ({_minutes(self.spec.time_limit_minutes)}).",
             )
 
     def on_scan_event(self, event: ScanEvent) -> None:
@@ -729,6 +729,10 @@ class _Shot:
             patch_path=str(self.patch_path) if self.patch_path else None,
             error_kind=self.error_kind,
         )
+
+
+def _minutes(count: int) -> str:
+    return f"{count} minute" if count == 1 else f"{count} minutes"
 
 
 def _number(value: object) -> float | None:
