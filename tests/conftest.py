@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.daytona_standin import DaytonaStandIn
+from tests.notification_server import NotificationServer
 from tests.standins import AnthropicStandIn
 from tray.keychain import ALL_ENTRIES, SERVICE_NAME
 
@@ -107,6 +108,41 @@ def stored_entries() -> str:
         check=False,
     )
     return completed.stdout + completed.stderr
+
+
+@pytest.fixture(scope="session")
+def display() -> Iterator[str]:
+    """A real X server (Xvfb) for Tk, started once for the tests that need one."""
+    read_end, write_end = os.pipe()
+    server = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
+        pass_fds=(write_end,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_end)
+    with os.fdopen(read_end) as numbers:
+        number = numbers.readline().strip()
+    if not number:
+        server.kill()
+        pytest.fail("Xvfb did not start: run the tests with ./scripts/test")
+    previous = os.environ.get("DISPLAY")
+    os.environ["DISPLAY"] = f":{number}"
+    try:
+        yield f":{number}"
+    finally:
+        if previous is None:
+            os.environ.pop("DISPLAY", None)
+        else:
+            os.environ["DISPLAY"] = previous
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture
+def notifications() -> Iterator[NotificationServer]:
+    with NotificationServer() as server:
+        yield server
 
 
 @pytest.fixture

@@ -77,6 +77,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str | None, Handler]]:
         "--no-validate", action="store_true", help="save without checking the credentials"
     )
     commands.add_parser("logout", help="remove the stored credentials from the keychain")
+    commands.add_parser("tray", help="start the tray app (the default on a desktop)")
 
     status = commands.add_parser("status", help="show the stored credentials, masked")
     status.add_argument("--check", action="store_true", help="also check them online")
@@ -99,6 +100,7 @@ def main(argv: Sequence[str] | None = None, *, store: CredentialStore | None = N
         "logout": _logout,
         "status": _status,
         "doctor": _doctor,
+        "tray": _tray,
         **run_handlers,
     }
     try:
@@ -116,10 +118,24 @@ def main(argv: Sequence[str] | None = None, *, store: CredentialStore | None = N
 
 
 def _default(args: argparse.Namespace, store: CredentialStore, console: Console) -> int:
-    """No command: set up when nothing is stored and a person is at the terminal."""
+    """No command: the tray app on a desktop; in a plain terminal, set up or show status."""
+    if _have_display():
+        return _tray(args, store, console)
     if store.load() is None and sys.stdin.isatty():
         return _login(argparse.Namespace(from_env=False, no_validate=False), store, console)
     return _status(argparse.Namespace(check=False, json=False), store, console)
+
+
+def _have_display() -> bool:
+    if sys.platform in ("darwin", "win32"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def _tray(args: argparse.Namespace, store: CredentialStore, console: Console) -> int:
+    from tray.ui.app import run_tray_app
+
+    return run_tray_app()
 
 
 def _login(args: argparse.Namespace, store: CredentialStore, console: Console) -> int:

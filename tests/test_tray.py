@@ -1,0 +1,365 @@
+"""The tray shell on a real X server (Xvfb), with the real keychain and notification bus."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import tkinter as tk
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, stored_entries
+from tests.daytona_standin import VALID_DAYTONA_KEY, DaytonaStandIn
+from tests.notification_server import NotificationServer
+from tests.standins import VALID_ANTHROPIC_KEY, AnthropicStandIn
+from tests.test_local_login import write_login
+from tray.credentials import AuthMethod, Credentials
+from tray.history import History
+from tray.keychain import CredentialStore
+from tray.run_spec import RunSpec
+from tray.ui.app import TrayApp
+from tray.ui.dialogs import NewRunDialog
+from tray.ui.icons import IconState
+from tray.ui.widgets import close_window
+from tray.ui.wizard import Step
+
+pytestmark = pytest.mark.usefixtures("display", "secret_service")
+
+TOKEN = "sk-ant-oat01-" + "W" * 40 + "wz12"
+# `MULTISHOT_SCREENSHOTS=1 ./scripts/test -k tray` refreshes the README's pictures;
+# otherwise they go to a temporary folder (the capture itself is still exercised).
+SCREENSHOTS = (
+    ROOT / "docs" / "screenshots"
+    if os.environ.get("MULTISHOT_SCREENSHOTS")
+    else Path(tempfile.gettempdir()) / "multishot-screenshots"
+)
+
+
+def pump(root: tk.Tk, until: Callable[[], bool], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not until():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for the UI")
+        root.update()
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def root() -> Iterator[tk.Tk]:
+    root = tk.Tk()
+    root.withdraw()
+    yield root
+    close_window(root)
+
+
+@pytest.fixture
+def app(root: tk.Tk, tmp_path: Path) -> Iterator[TrayApp]:
+    app = TrayApp(
+        root, store=CredentialStore(), history=History(tmp_path / "h.sqlite3"), with_icon=False
+    )
+    yield app
+    if app.manager is not None:
+        app.manager.shutdown(timeout=30)
+    app.notifier.close()
+
+
+def start_loaded(app: TrayApp) -> None:
+    app.start()
+    pump(app.root, app.loaded.is_set)
+
+
+def screenshot(window: tk.Misc, name: str) -> None:
+    """Save a window as docs/screenshots/NAME.png (kept in the repository for the README)."""
+    from PIL import ImageGrab
+
+    window.update()
+    x, y = window.winfo_rootx(), window.winfo_rooty()
+    box = (x, y, x + window.winfo_width(), y + window.winfo_height())
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    ImageGrab.grab(bbox=box, xdisplay=window.winfo_screen()).save(SCREENSHOTS / f"{name}.png")
+
+
+def test_first_launch_opens_the_wizard_and_a_valid_setup_is_saved(
+    app: TrayApp,
+    anthropic: AnthropicStandIn,
+    daytona: DaytonaStandIn,
+    notifications: NotificationServer,
+) -> None:
+    start_loaded(app)
+    assert app.icon_state()[0] is IconState.SETUP_NEEDED
+    wizard = app.wizard
+    assert wizard is not None
+    assert wizard.step is Step.DAYTONA
+    screenshot(wizard.top, "wizard-1-daytona")
+    wizard.daytona_entry.set(f"export DAYTONA_API_KEY='{VALID_DAYTONA_KEY}'")
+    wizard.next_button.invoke()
+    assert wizard.step is Step.METHOD
+    screenshot(wizard.top, "wizard-2-method")
+    wizard.next_button.invoke()
+    assert wizard.step is Step.CLAUDE
+    assert "Validate & Save" in str(wizard.next_button.cget("text"))
+    wizard.claude_entry.set(VALID_ANTHROPIC_KEY)
+    screenshot(wizard.top, "wizard-3-api-key")
+    wizard.next_button.invoke()
+    assert wizard.step is Step.VALIDATE
+    screenshot(wizard.top, "wizard-4-validate")
+    pump(app.root, lambda: app.wizard is None)
+    assert app.credentials is not None
+    assert f"secret = {VALID_ANTHROPIC_KEY}" in stored_entries()
+    assert app.icon_state()[0] is IconState.IDLE
+    pump(app.root, lambda: bool(notifications.received))
+    assert notifications.received[0].summary == "Credentials saved"
+
+
+def test_an_invalid_key_keeps_the_user_on_the_step_with_the_apis_message(
+    app: TrayApp, anthropic: AnthropicStandIn, daytona: DaytonaStandIn
+) -> None:
+    app.open_wizard()
+    wizard = app.wizard
+    assert wizard is not None
+    wizard.daytona_entry.set(VALID_DAYTONA_KEY)
+    wizard.next_button.invoke()
+    wizard.next_button.invoke()
+    wizard.claude_entry.set("sk-ant-api03-" + "n" * 40 + "nope")
+    wizard.next_button.invoke()
+    pump(app.root, lambda: wizard.step is Step.CLAUDE)
+    assert "invalid x-api-key" in str(wizard.claude_error.cget("text"))
+    assert app.credentials is None
+    assert "multishot" not in stored_entries()
+
+
+def test_network_down_offers_save_anyway(
+    app: TrayApp, daytona: DaytonaStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:9")
+    app.open_wizard()
+    wizard = app.wizard
+    assert wizard is not None
+    wizard.daytona_entry.set(VALID_DAYTONA_KEY)
+    wizard.next_button.invoke()
+    wizard.next_button.invoke()
+    wizard.claude_entry.set(VALID_ANTHROPIC_KEY)
+    wizard.next_button.invoke()
+    pump(app.root, lambda: str(wizard.next_button.cget("state")) == "normal")
+    assert "unreachable" in str(wizard.claude_result.cget("text"))
+    assert str(wizard.next_button.cget("text")) == "Save anyway"
+    wizard.next_button.invoke()
+    pump(app.root, lambda: app.wizard is None)
+    assert f"secret = {VALID_ANTHROPIC_KEY}" in stored_entries()
+
+
+def test_oauth_paste_wrong_type_back_and_cancel(app: TrayApp, daytona: DaytonaStandIn) -> None:
+    app.open_wizard()
+    wizard = app.wizard
+    assert wizard is not None
+    wizard.next_button.invoke()
+    assert wizard.step is Step.DAYTONA  # empty key refused
+    assert "Nothing was pasted" in str(wizard.daytona_error.cget("text"))
+    wizard.daytona_entry.set(VALID_DAYTONA_KEY)
+    wizard.next_button.invoke()
+    wizard.token_radio.invoke()
+    wizard.next_button.invoke()
+    wizard.claude_entry.set(VALID_ANTHROPIC_KEY)  # an API key where a token belongs
+    wizard.next_button.invoke()
+    assert wizard.step is Step.CLAUDE
+    assert "not an OAuth token" in str(wizard.claude_error.cget("text"))
+    wizard.back_button.invoke()
+    assert wizard.step is Step.METHOD
+    wizard.next_button.invoke()
+    wizard.claude_entry.set(TOKEN)
+    wizard.next_button.invoke()
+    pump(app.root, lambda: app.wizard is None)
+    assert f"secret = {TOKEN}" in stored_entries()
+    assert app.credentials is not None
+    assert app.credentials.auth_method is AuthMethod.OAUTH_TOKEN
+
+    app.open_wizard()
+    assert app.wizard is not None
+    app.wizard.cancel_button.invoke()
+    assert app.wizard is None
+
+
+def test_oauth_import_from_the_local_login(app: TrayApp, isolated_home: Path) -> None:
+    write_login(isolated_home / ".claude" / ".credentials.json", None, token=TOKEN)
+    app.open_wizard(Step.METHOD)
+    wizard = app.wizard
+    assert wizard is not None
+    wizard.token_radio.invoke()
+    wizard.next_button.invoke()
+    screenshot(wizard.top, "wizard-3-oauth-token")
+    wizard.import_button.invoke()
+    pump(app.root, lambda: wizard.claude_entry.get() == TOKEN)
+    note = str(wizard.import_note.cget("text"))
+    assert "Imported sk-ant-…wz12" in note
+    assert TOKEN not in note
+
+
+def test_new_run_dialog_checks_its_input(root: tk.Tk) -> None:
+    started: list[RunSpec] = []
+    dialog = NewRunDialog(root, started.append)
+    screenshot(dialog.top, "new-run")
+    dialog.start_button.invoke()
+    assert "The prompt is empty" in str(dialog.error.cget("text"))
+    dialog.prompt.insert("1.0", "Fix the flaky test")
+    dialog.shots.set("many")
+    dialog.start_button.invoke()
+    assert "whole number from 1 to 16" in str(dialog.error.cget("text"))
+    dialog.shots.set("3")
+    dialog.repo.set("not a url")
+    dialog.start_button.invoke()
+    assert "spaces or control characters" in str(dialog.error.cget("text"))
+    dialog.repo.set("https://github.com/o/r.git")
+    dialog.hints.insert("1.0", "be bold\n\nbe careful\n")
+    dialog.start_button.invoke()
+    (spec,) = started
+    assert (spec.shots, spec.repo_url, spec.hints) == (
+        3,
+        "https://github.com/o/r.git",
+        ("be bold", "be careful"),
+    )
+    assert not dialog.top.winfo_exists()
+
+
+def menu_items(app: TrayApp) -> dict[str, object]:
+    from tray.ui.menu import build_menu
+
+    menu = build_menu(app.menu_state(), app)
+    return {str(item.text): item for item in menu.items if str(item.text)}
+
+
+def test_menu_items_follow_the_app_state(app: TrayApp, daytona: DaytonaStandIn) -> None:
+    items = menu_items(app)
+    assert not items["Check credentials"].enabled  # type: ignore[attr-defined]
+    assert not items["Log out"].enabled  # type: ignore[attr-defined]
+    assert not items["Fix credentials…"].visible  # type: ignore[attr-defined]
+    assert "Not set up" in items
+
+    app._set_credentials(
+        Credentials(VALID_DAYTONA_KEY, AuthMethod.API_KEY, anthropic_api_key=VALID_ANTHROPIC_KEY)
+    )
+    items = menu_items(app)
+    assert items["Check credentials"].enabled  # type: ignore[attr-defined]
+    assert items["Log out"].enabled  # type: ignore[attr-defined]
+    assert any(text.startswith("Claude: API key sk-ant-…") for text in items)
+    assert "Daytona: dtn_…good" in items
+    assert app.icon_state()[0] is IconState.IDLE
+
+    daytona.extra_env["FAKE_CLAUDE_SCENARIO"] = "hang"
+    run_id = app.start_run(RunSpec("task", shots=2))
+    assert run_id is not None
+    pump(app.root, lambda: app.active_shots() == 2 and "running 2/2" in app._run_label(run_id))
+    state, active, tooltip = app.icon_state()
+    assert (state, active, tooltip) == (IconState.RUNNING, 2, "Multishot: 2 shots running")
+    runs = items_of(menu_items(app)["Runs"])
+    assert any("running 2/2" in text for text in runs)
+    run_entry = next(
+        item for item in menu_items(app)["Runs"].submenu.items if "running" in str(item.text)
+    )  # type: ignore[attr-defined]
+    cancel = next(item for item in run_entry.submenu.items if str(item.text) == "Cancel")
+    assert cancel.enabled
+    cancel(None)  # the menu's own action
+    pump(app.root, lambda: app.run_status.get(run_id) == "cancelled")
+    assert daytona.live == []
+
+
+def items_of(menu_item: object) -> list[str]:
+    return [str(item.text) for item in menu_item.submenu.items]  # type: ignore[attr-defined]
+
+
+def test_an_expired_token_notifies_once_and_reopens_the_wizard(
+    app: TrayApp, daytona: DaytonaStandIn, notifications: NotificationServer
+) -> None:
+    daytona.extra_env.update(FAKE_CLAUDE_SCENARIO="expire_mid_run", FAKE_CLAUDE_SLOW_SECONDS="60")
+    app._set_credentials(
+        Credentials(VALID_DAYTONA_KEY, AuthMethod.OAUTH_TOKEN, claude_oauth_token=TOKEN)
+    )
+    run_id = app.start_run(RunSpec("task", shots=3))
+    pump(app.root, lambda: app.run_status.get(run_id or "") == "auth_failed", timeout=60)
+    pump(app.root, lambda: len(notifications.received) >= 2)
+    titles = [n.summary for n in notifications.received]
+    assert titles.count("Claude token expired") == 1
+    assert "Run stopped" in titles
+    for note in notifications.received:
+        assert TOKEN not in note.summary + note.body
+    assert app.icon_state()[0] is IconState.ATTENTION
+    assert app.wizard is not None
+    assert app.wizard.step is Step.CLAUDE
+    assert menu_items(app)["Fix credentials…"].visible  # type: ignore[attr-defined]
+    assert daytona.live == []
+
+
+def test_runs_window_lists_runs_and_shots(app: TrayApp, daytona: DaytonaStandIn) -> None:
+    app._set_credentials(
+        Credentials(VALID_DAYTONA_KEY, AuthMethod.API_KEY, anthropic_api_key=VALID_ANTHROPIC_KEY)
+    )
+    run_id = app.start_run(RunSpec("Write the solution", shots=2))
+    pump(app.root, lambda: app.run_status.get(run_id or "") == "done", timeout=60)
+    app._open_runs()
+    window = app.runs_window
+    assert window is not None
+    pump(app.root, lambda: window.tree.exists(f"{run_id}/2"))
+    assert window.tree.set(f"{run_id}/1", "status") == "succeeded"
+    assert window.tree.set(f"{run_id}/1", "cost").startswith("$")
+    screenshot(window.top, "runs-window")
+
+
+def test_log_out_clears_the_keychain_and_notifies(
+    app: TrayApp, notifications: NotificationServer
+) -> None:
+    credentials = Credentials(
+        VALID_DAYTONA_KEY, AuthMethod.API_KEY, anthropic_api_key=VALID_ANTHROPIC_KEY
+    )
+    CredentialStore().save(credentials)
+    start_loaded(app)
+    assert app.credentials == credentials
+    app._log_out()
+    pump(app.root, lambda: app.credentials is None and bool(notifications.received))
+    assert "multishot" not in stored_entries()
+    assert notifications.received[-1].summary == "Logged out"
+    assert app.icon_state()[0] is IconState.SETUP_NEEDED
+
+
+HOLD_LOCK = (
+    "from tray.single_instance import InstanceLock; import time\n"
+    "lock = InstanceLock()\n"
+    "assert lock.acquire()\n"
+    "print('held', flush=True)\n"
+    "time.sleep(60)\n"
+)
+
+
+def test_a_second_instance_says_so_and_exits_0() -> None:
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "held"
+        second = subprocess.run(
+            [sys.executable, "-m", "tray", "tray"], capture_output=True, text=True, timeout=60
+        )
+    finally:
+        holder.kill()
+        holder.wait()
+    assert second.returncode == 0
+    assert "already running" in second.stdout
+
+
+def test_doctor_reports_the_tray_backend_on_a_display() -> None:
+    report = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "tray", "doctor", "--json"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        ).stdout
+    )
+    assert report["tray"]["backend"] == "xorg"
+    assert report["tray"]["menu"] is False
+    assert report["tray"]["click_action"] is True
+    assert report["tk"]["available"] is True

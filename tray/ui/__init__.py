@@ -1,0 +1,1 @@
+"""The tray shell: pystray icon and menu, Tk dialogs, desktop notifications."""

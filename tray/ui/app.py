@@ -1,0 +1,516 @@
+"""The tray app: a thin shell over the credential core, the scanner and the run engine.
+
+Threads: Tk owns the main thread (a hidden root); pystray runs on its own thread
+(detached on macOS); keychain, network and SDK work runs on worker threads. Every
+result crosses back through ``in_tk``: a queue drained by ``root.after``.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import tkinter as tk
+from collections.abc import Callable
+from pathlib import Path
+from tkinter import messagebox
+from typing import Any, TypeVar
+
+from tray import messages
+from tray.credentials import AuthMethod, Credentials
+from tray.engine import AuthFailure, EngineEvent, RunFinished, RunManager, ScanNotice, ShotChanged
+from tray.errors import MultishotError
+from tray.history import History
+from tray.keychain import BackendAssessment, CredentialStore
+from tray.redaction import mask
+from tray.run_spec import RunSpec
+from tray.scanner import ScanKind
+from tray.ui.dialogs import ActionsWindow, LogViewer, NewRunDialog, RunsWindow
+from tray.ui.icons import IconState, draw_icon
+from tray.ui.menu import MenuState, RunEntry, build_menu
+from tray.ui.notifications import Notifier
+from tray.ui.wizard import SetupWizard, Step
+from tray.validation import check_credentials
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+DRAIN_MS = 50
+RECENT_RUNS = 8
+
+_WIZARD_STEP = {
+    ScanKind.EXPIRED: Step.CLAUDE,
+    ScanKind.REVOKED: Step.CLAUDE,
+    ScanKind.INVALID: Step.CLAUDE,
+    ScanKind.NOT_LOGGED_IN: Step.CLAUDE,
+    ScanKind.ORG_DISABLED: Step.METHOD,
+}
+
+
+class TrayApp:
+    def __init__(
+        self,
+        root: tk.Tk,
+        *,
+        store: CredentialStore | None = None,
+        history: History | None = None,
+        notifier: Notifier | None = None,
+        with_icon: bool = True,
+    ) -> None:
+        self.root = root
+        self.store = store or CredentialStore()
+        self.history_path = history.path if history else None
+        self._history = history
+        self._inbox: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self.notifier = notifier or Notifier(fallback=self._notify_with_icon)
+        self.credentials: Credentials | None = None
+        self.assessment: BackendAssessment | None = None
+        self.manager: RunManager | None = None
+        self.auth_error: AuthFailure | None = None
+        self.notified: set[tuple[str, ScanKind]] = set()
+        self.run_status: dict[str, str] = {}
+        self.shot_status: dict[str, dict[int, str]] = {}
+        self.wizard: SetupWizard | None = None
+        self.runs_window: RunsWindow | None = None
+        self.loaded = threading.Event()
+        self.icon: Any = None
+        self.quitting = False
+        if with_icon:
+            self._start_icon()
+        self.root.after(DRAIN_MS, self._drain)
+
+    # -- threads ---------------------------------------------------------------------------
+
+    def in_tk(self, action: Callable[[], None]) -> None:
+        """Run ``action`` on the Tk thread (callable from any thread)."""
+        self._inbox.put(action)
+
+    def in_worker(
+        self,
+        work: Callable[[], T],
+        done: Callable[[T], None],
+        failed: Callable[[Exception], None] | None = None,
+    ) -> None:
+        def run() -> None:
+            try:
+                result = work()
+            except Exception as exc:
+                log.info("background work failed: %s", exc)
+                self.in_tk(functools.partial(failed or self._show_error, exc))
+                return
+            self.in_tk(functools.partial(done, result))
+
+        threading.Thread(target=run, name="tray-worker", daemon=True).start()
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                action = self._inbox.get_nowait()
+            except queue.Empty:
+                break
+            try:
+                action()
+            except Exception:
+                log.exception("a tray action failed")
+        if not self.quitting:
+            self.root.after(DRAIN_MS, self._drain)
+
+    # -- start -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Read the keychain in a worker; the icon is already up."""
+
+        def load() -> tuple[BackendAssessment, Credentials | None]:
+            return self.store.assessment(), self.store.load()
+
+        self.in_worker(load, self._loaded, self._load_failed)
+
+    def _loaded(self, result: tuple[BackendAssessment, Credentials | None]) -> None:
+        self.assessment, credentials = result
+        self.loaded.set()
+        if not self.assessment.secure:
+            self.root.after(
+                0,
+                lambda: messagebox.showwarning(
+                    "Multishot: no secure keychain",
+                    self.assessment.advice if self.assessment else "",
+                ),
+            )
+        self._set_credentials(credentials)
+        if credentials is None:
+            self.open_wizard()
+
+    def _load_failed(self, error: Exception) -> None:
+        self.loaded.set()
+        self._show_error(error)
+        self.refresh()
+
+    def _set_credentials(self, credentials: Credentials | None) -> None:
+        self.credentials = credentials
+        if credentials is not None and self.manager is None:
+            self.manager = RunManager(credentials, history=self._history)
+            self.manager.subscribe(lambda event: self.in_tk(lambda: self._on_engine_event(event)))
+            manager = self.manager
+            self.in_worker(
+                manager.cleanup_orphans, self._cleaned, lambda exc: log.info("cleanup: %s", exc)
+            )
+        self.refresh()
+
+    def _cleaned(self, deleted: list[str]) -> None:
+        if deleted:
+            log.info("deleted %d leftover sandboxes", len(deleted))
+
+    # -- state shown in the icon and menu --------------------------------------------------
+
+    def icon_state(self) -> tuple[IconState, int, str]:
+        active = self.active_shots()
+        if self.credentials is None:
+            return IconState.SETUP_NEEDED, 0, "Multishot: set up credentials"
+        if self.auth_error is not None:
+            return IconState.ATTENTION, active, "Multishot: a credential needs fixing"
+        if active:
+            return IconState.RUNNING, active, f"Multishot: {active} shots running"
+        return IconState.IDLE, 0, "Multishot: idle"
+
+    def active_shots(self) -> int:
+        final = {"succeeded", "failed", "auth_failed", "quota_exhausted", "timed_out", "cancelled"}
+        return sum(
+            1
+            for run_id, shots in self.shot_status.items()
+            if self.run_status.get(run_id) == "running"
+            for status in shots.values()
+            if status not in final
+        )
+
+    def menu_state(self) -> MenuState:
+        credentials = self.credentials
+        if credentials is None:
+            lines: tuple[str, ...] = ("Not set up",)
+        else:
+            lines = (
+                f"Claude: {credentials.auth_method.label} {mask(credentials.claude_secret)}",
+                f"Daytona: {mask(credentials.daytona_api_key)}",
+            )
+        runs = tuple(
+            RunEntry(run_id, f"{run_id[-6:]} — {self._run_label(run_id)}", status == "running")
+            for run_id, status in list(self.run_status.items())[-RECENT_RUNS:][::-1]
+        )
+        return MenuState(credentials is not None, lines, self.auth_error is not None, runs)
+
+    def _run_label(self, run_id: str) -> str:
+        status = self.run_status.get(run_id, "")
+        if status != "running":
+            return status.replace("_", " ")
+        shots = self.shot_status.get(run_id, {})
+        running = sum(1 for s in shots.values() if s in ("running", "backing off"))
+        return f"running {running}/{len(shots)}"
+
+    def refresh(self) -> None:
+        state, active, tooltip = self.icon_state()
+        if self.icon is not None:
+            self.icon.icon = draw_icon(state, active)
+            self.icon.title = tooltip
+            self.icon.menu = build_menu(self.menu_state(), self)
+        if self.runs_window is not None:
+            self._refresh_runs_window()
+
+    # -- engine events ----------------------------------------------------------------------
+
+    def _on_engine_event(self, event: EngineEvent) -> None:
+        if isinstance(event, ShotChanged):
+            shot = event.shot
+            self.run_status.setdefault(shot.run_id, "running")
+            self.shot_status.setdefault(shot.run_id, {})[shot.number] = shot.status.value
+        elif isinstance(event, ScanNotice):
+            self._on_scan(event)
+        elif isinstance(event, AuthFailure):
+            self._on_auth_failure(event)
+        elif isinstance(event, RunFinished):
+            self.run_status[event.run_id] = event.status
+            self.notifier.notify(
+                messages.run_finished_notice(event.status, event.succeeded, event.total)
+            )
+            if "Daytona did not accept" in event.detail:
+                self.auth_error = None
+                self.open_wizard(Step.DAYTONA)
+        self.refresh()
+
+    def _on_scan(self, notice: ScanNotice) -> None:
+        kind = notice.event.kind
+        if (notice.run_id, kind) in self.notified:
+            return
+        self.notified.add((notice.run_id, kind))
+        if kind is ScanKind.CONFLICT:
+            self._resolve_conflict()
+        if kind not in _WIZARD_STEP:  # auth kinds are told through AuthFailure, once per run
+            self.notifier.notify(messages.scan_notice(notice.event))
+
+    def _on_auth_failure(self, failure: AuthFailure) -> None:
+        self.notifier.notify(messages.scan_notice(failure.event))
+        if failure.kind is ScanKind.BILLING:
+            return
+        self.auth_error = failure
+        self.open_wizard(_WIZARD_STEP.get(failure.kind, Step.CLAUDE))
+
+    def _resolve_conflict(self) -> None:
+        credentials = self.credentials
+        if credentials is None:
+            return
+        keep_key = messagebox.askyesno(
+            "Two Claude credentials",
+            "Both an API key and an OAuth token reached Claude.\n\nKeep the API key? "
+            "(No keeps the OAuth token.) The other one is cleared.",
+        )
+        method = AuthMethod.API_KEY if keep_key else AuthMethod.OAUTH_TOKEN
+        self.save_credentials(
+            Credentials(
+                credentials.daytona_api_key,
+                method,
+                anthropic_api_key=credentials.anthropic_api_key if keep_key else None,
+                claude_oauth_token=None if keep_key else credentials.claude_oauth_token,
+            ),
+            lambda: None,
+        )
+
+    # -- menu actions (any thread) ---------------------------------------------------------
+
+    def new_run(self) -> None:
+        self.in_tk(self._new_run)
+
+    def _new_run(self) -> None:
+        if self.credentials is None:
+            self.open_wizard()
+            return
+        NewRunDialog(self.root, self.start_run)
+
+    def start_run(self, spec: RunSpec) -> str | None:
+        if self.manager is None:
+            return None
+        run_id = self.manager.start(spec)
+        self.run_status[run_id] = "running"
+        self.shot_status[run_id] = {n: "queued" for n in range(1, spec.shots + 1)}
+        self.refresh()
+        return run_id
+
+    def open_runs(self) -> None:
+        self.in_tk(self._open_runs)
+
+    def _open_runs(self) -> None:
+        if self.runs_window is None or not self.runs_window.top.winfo_exists():
+            self.runs_window = RunsWindow(self.root, self)
+        self._refresh_runs_window()
+
+    def _refresh_runs_window(self) -> None:
+        window = self.runs_window
+        if window is None:
+            return
+
+        def read() -> list[tuple[str, str, list[dict[str, Any]]]]:
+            history = self.history()
+            return [(r.id, r.status, history.shots(r.id)) for r in history.runs(limit=20)]
+
+        self.in_worker(read, window.refresh)
+
+    def history(self) -> History:
+        if self._history is None:
+            self._history = History(self.history_path)
+        return self._history
+
+    def check_credentials(self) -> None:
+        credentials = self.credentials
+        if credentials is None:
+            return
+
+        def report(check: Any) -> None:
+            messagebox.showinfo(
+                "Multishot credentials",
+                f"Daytona: {check.daytona.status.value} — {check.daytona.message}\n\n"
+                f"Claude: {check.claude.status.value} — {check.claude.message}",
+            )
+
+        self.in_worker(lambda: check_credentials(credentials), report)
+
+    def setup_credentials(self) -> None:
+        self.in_tk(self.open_wizard)
+
+    def fix_credentials(self) -> None:
+        failure = self.auth_error
+        step = _WIZARD_STEP.get(failure.kind, Step.CLAUDE) if failure else Step.DAYTONA
+        self.in_tk(lambda: self.open_wizard(step))
+
+    def open_wizard(self, step: Step = Step.DAYTONA) -> None:
+        if self.wizard is not None and self.wizard.top.winfo_exists():
+            self.wizard.show(step)
+            self.wizard.top.lift()
+            return
+        self.wizard = SetupWizard(
+            self, start_at=step, current=self.credentials, on_close=self._wizard_closed
+        )
+
+    def _wizard_closed(self) -> None:
+        self.wizard = None
+
+    def save_credentials(self, credentials: Credentials, done: Callable[[], None]) -> None:
+        def saved(outcome: Any) -> None:
+            if self.manager is not None and self.manager.active():
+                pass  # running shots keep the credential they started with
+            elif self.manager is not None:
+                self.manager.shutdown(timeout=0)
+                self.manager = None
+            self.auth_error = None
+            self._set_credentials(credentials)
+            self.notifier.notify(messages.credentials_saved_notice(outcome))
+            done()
+
+        self.in_worker(lambda: self.store.save(credentials), saved)
+
+    def log_out(self) -> None:
+        self.in_tk(self._log_out)
+
+    def _log_out(self) -> None:
+        manager = self.manager
+        if (
+            manager is not None
+            and manager.active()
+            and not messagebox.askyesno(
+                "Log out",
+                "Runs are active. Logging out cancels them and deletes their sandboxes. Continue?",
+            )
+        ):
+            return
+
+        def clear() -> None:
+            if manager is not None:
+                manager.shutdown()
+            self.store.clear()
+
+        def cleared(_: None) -> None:
+            self.manager = None
+            self.credentials = None
+            self.auth_error = None
+            self.refresh()
+            self.notifier.notify(messages.LOGGED_OUT)
+
+        self.in_worker(clear, cleared)
+
+    def open_folder(self, run_id: str) -> None:
+        record = self.history().run(run_id)
+        if record:
+            _open_path(Path(record.folder))
+
+    def open_patch(self, run_id: str, shot: int) -> None:
+        record = self.history().run(run_id)
+        if record:
+            _open_path(Path(record.folder) / f"shot-{shot}" / "changes.patch")
+
+    def show_log(self, run_id: str, shot: int = 1) -> None:
+        def show() -> None:
+            record = self.history().run(run_id)
+            if record:
+                LogViewer(self.root, Path(record.folder) / f"shot-{shot}" / "stdout.log")
+
+        self.in_tk(show)
+
+    def cancel_run(self, run_id: str) -> None:
+        if self.manager is not None:
+            self.manager.cancel(run_id)
+
+    def quit(self) -> None:
+        self.in_tk(self._quit)
+
+    def _quit(self) -> None:
+        if self.quitting:
+            return
+        self.quitting = True
+        manager = self.manager
+
+        def finish() -> None:
+            if manager is not None:
+                manager.shutdown(timeout=60)
+
+        def done(_: None) -> None:
+            if self.icon is not None:
+                self.icon.stop()
+            self.notifier.close()
+            self.root.quit()
+
+        self.in_worker(finish, done, lambda _exc: done(None))
+        self.root.after(DRAIN_MS, self._drain)  # keep the inbox moving while we wait
+
+    # -- icon --------------------------------------------------------------------------------
+
+    def _start_icon(self) -> None:
+        import pystray
+
+        state, active, tooltip = self.icon_state()
+        self.icon = pystray.Icon(
+            "multishot", draw_icon(state, active), tooltip, build_menu(self.menu_state(), self)
+        )
+        if not pystray.Icon.HAS_MENU:
+            # e.g. the xorg backend: a click opens a small window with the same actions
+            self.icon.menu = pystray.Menu(
+                pystray.MenuItem(
+                    "Multishot", lambda *_: self.in_tk(self.open_actions), default=True
+                )
+            )
+        if sys.platform == "darwin":
+            self.icon.run_detached()
+        else:
+            threading.Thread(target=self.icon.run, name="tray-icon", daemon=True).start()
+
+    def open_actions(self) -> None:
+        has = self.credentials is not None
+        ActionsWindow(
+            self.root,
+            [
+                ("New run…", self._new_run, True),
+                ("Runs…", self._open_runs, True),
+                ("Check credentials", self.check_credentials, has),
+                ("Set up credentials…", self.open_wizard, True),
+                ("Fix credentials…", self.fix_credentials, self.auth_error is not None),
+                ("Log out", self._log_out, has),
+                ("Quit", self._quit, True),
+            ],
+        )
+
+    def _notify_with_icon(self, title: str, body: str) -> None:
+        if self.icon is not None and getattr(self.icon, "HAS_NOTIFICATION", False):
+            self.icon.notify(body, title)
+
+    def _show_error(self, error: Exception) -> None:
+        if isinstance(error, MultishotError):
+            messagebox.showerror(error.title, error.message)
+        else:
+            messagebox.showerror("Multishot", str(error))
+
+
+def _open_path(path: Path) -> None:
+    if sys.platform == "win32":
+        os.startfile(path)  # type: ignore[attr-defined]  # noqa: S606
+    else:
+        subprocess.Popen(["open" if sys.platform == "darwin" else "xdg-open", str(path)])
+
+
+def run_tray_app() -> int:
+    """`multishot` on a desktop: one instance, Tk on the main thread, icon on its own."""
+    from tray.single_instance import InstanceLock
+
+    lock = InstanceLock()
+    if not lock.acquire():
+        print("Multishot is already running (look for its icon in the system tray).")
+        return 0
+    root = tk.Tk()
+    root.withdraw()
+    app = TrayApp(root)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: app.quit())
+    app.start()
+    try:
+        root.mainloop()
+    finally:
+        lock.release()
+    return 0

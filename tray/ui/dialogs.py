@@ -1,0 +1,202 @@
+"""The New-run dialog, the Runs window, a live log viewer and the no-menu fallback window."""
+
+from __future__ import annotations
+
+import functools
+import tkinter as tk
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from tkinter import ttk
+from typing import Any
+
+from tray.run_spec import DEFAULT_SHOTS, MAX_SHOTS, InvalidRunSpec, RunSpec
+from tray.ui.widgets import PAD, close_window, message
+
+LOG_POLL_MS = 500
+LOG_TAIL_BYTES = 256 * 1024
+
+
+class NewRunDialog:
+    """Collects a RunSpec; ``on_start`` receives it and the dialog closes at once."""
+
+    def __init__(self, root: tk.Misc, on_start: Callable[[RunSpec], object]) -> None:
+        self.on_start = on_start
+        self.top = tk.Toplevel(root)
+        self.top.title("New run")
+        self.top.bind("<Escape>", lambda _event: close_window(self.top))
+        frame = ttk.Frame(self.top, padding=2 * PAD)
+        frame.pack(fill="both", expand=True)
+        ttk.Label(frame, text="Prompt").grid(row=0, column=0, sticky="nw")
+        self.prompt = tk.Text(frame, width=60, height=8, wrap="word")
+        self.prompt.grid(row=0, column=1, sticky="ew", pady=(0, PAD))
+        self.repo = self._entry(frame, 1, "Repository URL (optional)")
+        self.branch = self._entry(frame, 2, "Branch (optional)")
+        ttk.Label(frame, text="Shots").grid(row=3, column=0, sticky="w")
+        self.shots = tk.StringVar(self.top, value=str(DEFAULT_SHOTS))
+        self.shots_box = ttk.Spinbox(frame, from_=1, to=MAX_SHOTS, textvariable=self.shots, width=5)
+        self.shots_box.grid(row=3, column=1, sticky="w", pady=(0, PAD))
+        self.model = self._entry(frame, 4, "Model (optional)")
+        ttk.Label(frame, text="Approach hints\n(one per line, optional)").grid(
+            row=5, column=0, sticky="nw"
+        )
+        self.hints = tk.Text(frame, width=60, height=4, wrap="word")
+        self.hints.grid(row=5, column=1, sticky="ew")
+        self.error = message(frame, foreground="#c01c28")
+        self.error.grid(row=6, column=0, columnspan=2, sticky="w", pady=PAD)
+        buttons = ttk.Frame(frame)
+        buttons.grid(row=7, column=0, columnspan=2, sticky="e")
+        ttk.Button(buttons, text="Cancel", command=lambda: close_window(self.top)).pack(
+            side="right"
+        )
+        self.start_button = ttk.Button(buttons, text="Start", command=self.start)
+        self.start_button.pack(side="right", padx=PAD)
+        self.prompt.focus_set()
+
+    def _entry(self, frame: ttk.Frame, row: int, label: str) -> tk.StringVar:
+        ttk.Label(frame, text=label).grid(row=row, column=0, sticky="w", padx=(0, PAD))
+        variable = tk.StringVar(self.top)
+        ttk.Entry(frame, textvariable=variable, width=60).grid(
+            row=row, column=1, sticky="ew", pady=(0, PAD)
+        )
+        return variable
+
+    def spec(self) -> RunSpec:
+        try:
+            shots = int(self.shots.get().strip())
+        except ValueError:
+            raise InvalidRunSpec(
+                f"The number of shots must be a whole number from 1 to {MAX_SHOTS}."
+            ) from None
+        hints = tuple(line for line in self.hints.get("1.0", "end").splitlines() if line.strip())
+        return RunSpec(
+            prompt=self.prompt.get("1.0", "end-1c"),
+            shots=shots,
+            repo_url=self.repo.get() or None,
+            branch=self.branch.get() or None,
+            model=self.model.get() or None,
+            hints=hints,
+        )
+
+    def start(self) -> None:
+        try:
+            spec = self.spec()
+        except InvalidRunSpec as exc:
+            self.error.configure(text=exc.message)
+            return
+        close_window(self.top)
+        self.on_start(spec)
+
+
+class RunsWindow:
+    """Every run and shot with live status; the app calls ``refresh`` as events arrive."""
+
+    COLUMNS = ("status", "cost", "duration", "detail")
+
+    def __init__(self, root: tk.Misc, actions: Any) -> None:
+        self.actions = actions
+        self.top = tk.Toplevel(root)
+        self.top.title("Multishot runs")
+        frame = ttk.Frame(self.top, padding=PAD)
+        frame.pack(fill="both", expand=True)
+        self.tree = ttk.Treeview(frame, columns=self.COLUMNS, height=14)
+        self.tree.heading("#0", text="Run / shot")
+        for column in self.COLUMNS:
+            self.tree.heading(column, text=column.capitalize())
+        self.tree.column("#0", width=220)
+        self.tree.column("detail", width=320)
+        self.tree.pack(fill="both", expand=True)
+        buttons = ttk.Frame(frame)
+        buttons.pack(fill="x", pady=(PAD, 0))
+        for text, action in (
+            ("Open results folder", self.actions.open_folder),
+            ("Open patch", self.actions.open_patch),
+            ("Show live log", self.actions.show_log),
+            ("Cancel run", self.actions.cancel_run),
+        ):
+            command = functools.partial(self._with_selection, action)
+            ttk.Button(buttons, text=text, command=command).pack(side="left", padx=(0, PAD))
+
+    def _with_selection(self, action: Callable[..., None]) -> None:
+        selected = self.tree.selection()
+        if not selected:
+            return
+        run_id, _, shot = selected[0].partition("/")
+        if action is self.actions.cancel_run or action is self.actions.open_folder:
+            action(run_id)
+        else:
+            action(run_id, int(shot) if shot else 1)
+
+    def refresh(self, runs: Sequence[tuple[str, str, list[dict[str, Any]]]]) -> None:
+        """``runs``: (run_id, run status, shot rows from the history), newest first."""
+        if not self.top.winfo_exists():
+            return
+        selection = self.tree.selection()
+        self.tree.delete(*self.tree.get_children())
+        for run_id, status, shots in runs:
+            self.tree.insert(
+                "", "end", iid=run_id, text=run_id, values=(status, "", "", ""), open=True
+            )
+            for shot in shots:
+                cost = f"${shot['cost_usd']:.4f}" if shot.get("cost_usd") is not None else ""
+                duration = f"{shot['duration_ms'] / 1000:.1f} s" if shot.get("duration_ms") else ""
+                self.tree.insert(
+                    run_id,
+                    "end",
+                    iid=f"{run_id}/{shot['number']}",
+                    text=f"shot {shot['number']}",
+                    values=(shot["status"], cost, duration, shot.get("detail") or ""),
+                )
+        existing = [iid for iid in selection if self.tree.exists(iid)]
+        if existing:
+            self.tree.selection_set(existing)
+
+
+class LogViewer:
+    """Follows a shot's log file as it grows."""
+
+    def __init__(self, root: tk.Misc, path: Path) -> None:
+        self.path = path
+        self.top = tk.Toplevel(root)
+        self.top.title(f"Log: {path.parent.parent.name} {path.parent.name}")
+        self.text = tk.Text(self.top, width=110, height=30, wrap="none")
+        self.text.pack(fill="both", expand=True)
+        self.offset = max(0, path.stat().st_size - LOG_TAIL_BYTES) if path.exists() else 0
+        self.poll()
+
+    def poll(self) -> None:
+        if not self.top.winfo_exists():
+            return
+        if self.path.exists():
+            with self.path.open("rb") as handle:
+                handle.seek(self.offset)
+                data = handle.read(LOG_TAIL_BYTES)
+            if data:
+                self.offset += len(data)
+                self.text.insert("end", data.decode("utf-8", "replace"))
+                self.text.see("end")
+        self.top.after(LOG_POLL_MS, self.poll)
+
+
+class ActionsWindow:
+    """For tray backends without a menu (pystray's xorg): the same actions as buttons."""
+
+    def __init__(
+        self, root: tk.Misc, entries: Sequence[tuple[str, Callable[[], None], bool]]
+    ) -> None:
+        self.top = tk.Toplevel(root)
+        self.top.title("Multishot")
+        self.top.bind("<Escape>", lambda _event: self.top.destroy())
+        frame = ttk.Frame(self.top, padding=PAD)
+        frame.pack(fill="both", expand=True)
+        for text, action, enabled in entries:
+            button = ttk.Button(frame, text=text, command=self._then_close(action))
+            button.pack(fill="x", pady=2)
+            if not enabled:
+                button.state(["disabled"])
+
+    def _then_close(self, action: Callable[[], None]) -> Callable[[], None]:
+        def run() -> None:
+            self.top.destroy()
+            action()
+
+        return run

@@ -1,0 +1,46 @@
+"""The tray icon's images, drawn with Pillow: one design, four states."""
+
+from __future__ import annotations
+
+import enum
+
+from PIL import Image, ImageDraw, ImageFont
+
+SIZE = 64
+
+
+class IconState(enum.Enum):
+    SETUP_NEEDED = "setup needed"
+    IDLE = "idle"
+    RUNNING = "running"
+    ATTENTION = "attention"
+
+
+_COLOURS = {
+    IconState.SETUP_NEEDED: (128, 128, 128, 255),
+    IconState.IDLE: (52, 101, 164, 255),
+    IconState.RUNNING: (46, 139, 87, 255),
+    IconState.ATTENTION: (204, 51, 51, 255),
+}
+_MARKS = {IconState.SETUP_NEEDED: "?", IconState.ATTENTION: "!"}
+
+
+def draw_icon(state: IconState, active_shots: int = 0, size: int = SIZE) -> Image.Image:
+    """Three stacked arrows ("shots") on a round badge; running shows the shot count."""
+    image = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    unit = size / 64
+    draw.ellipse((2 * unit, 2 * unit, 62 * unit, 62 * unit), fill=_COLOURS[state])
+    white = (255, 255, 255, 255)
+    for row in range(3):
+        top = (16 + row * 12) * unit
+        draw.polygon(
+            [(18 * unit, top), (40 * unit, top + 4 * unit), (18 * unit, top + 8 * unit)], fill=white
+        )
+    label = str(min(active_shots, 99)) if state is IconState.RUNNING and active_shots else None
+    label = label or _MARKS.get(state)
+    if label:
+        font = ImageFont.load_default(size=int(22 * unit))
+        draw.ellipse((34 * unit, 30 * unit, 62 * unit, 58 * unit), fill=white)
+        draw.text((48 * unit, 44 * unit), label, fill=_COLOURS[state], font=font, anchor="mm")
+    return image

@@ -1,0 +1,72 @@
+"""The tray menu, built from a snapshot of the app's state.
+
+pystray is imported here lazily: importing it opens the display.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any, Protocol
+
+
+@dataclasses.dataclass(frozen=True)
+class RunEntry:
+    run_id: str
+    label: str
+    active: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class MenuState:
+    has_credentials: bool
+    account_lines: tuple[str, ...]
+    auth_error_waiting: bool
+    runs: tuple[RunEntry, ...] = ()
+
+
+class MenuActions(Protocol):
+    def new_run(self) -> None: ...
+    def open_runs(self) -> None: ...
+    def check_credentials(self) -> None: ...
+    def setup_credentials(self) -> None: ...
+    def fix_credentials(self) -> None: ...
+    def log_out(self) -> None: ...
+    def quit(self) -> None: ...
+    def open_folder(self, run_id: str) -> None: ...
+    def show_log(self, run_id: str) -> None: ...
+    def cancel_run(self, run_id: str) -> None: ...
+
+
+def build_menu(state: MenuState, actions: MenuActions) -> Any:
+    from pystray import Menu, MenuItem
+
+    def item(text: str, action: Callable[[], None], **options: Any) -> Any:
+        return MenuItem(text, lambda _icon, _item: action(), **options)
+
+    def run_menu(entry: RunEntry) -> Any:
+        return MenuItem(
+            entry.label,
+            Menu(
+                item("Open results folder", lambda: actions.open_folder(entry.run_id)),
+                item("Show log", lambda: actions.show_log(entry.run_id)),
+                item("Cancel", lambda: actions.cancel_run(entry.run_id), enabled=entry.active),
+            ),
+        )
+
+    runs = [item("Runs window…", actions.open_runs)]
+    runs += [run_menu(entry) for entry in state.runs] or [
+        MenuItem("No runs yet", None, enabled=False)
+    ]
+    return Menu(
+        item("New run…", actions.new_run, default=True),
+        MenuItem("Runs", Menu(*runs)),
+        Menu.SEPARATOR,
+        *(MenuItem(line, None, enabled=False) for line in state.account_lines),
+        item("Check credentials", actions.check_credentials, enabled=state.has_credentials),
+        item("Set up credentials…", actions.setup_credentials),
+        item("Fix credentials…", actions.fix_credentials, visible=state.auth_error_waiting),
+        item("Log out", actions.log_out, enabled=state.has_credentials),
+        Menu.SEPARATOR,
+        item("Quit", actions.quit),
+    )

@@ -1,0 +1,71 @@
+"""Small Tk building blocks shared by the dialogs."""
+
+from __future__ import annotations
+
+import gc
+import tkinter as tk
+import webbrowser
+from tkinter import ttk
+
+PAD = 8
+WRAP = 420
+
+
+class SecretEntry(ttk.Frame):
+    """A masked entry with a Show toggle and a right-click Paste/Clear menu."""
+
+    def __init__(self, parent: tk.Misc, width: int = 48) -> None:
+        super().__init__(parent)
+        self.variable = tk.StringVar(self)
+        self.entry = ttk.Entry(self, textvariable=self.variable, show="•", width=width)
+        self.entry.pack(side="left", fill="x", expand=True)
+        self.visible = tk.BooleanVar(self, value=False)
+        self.toggle = ttk.Checkbutton(self, text="Show", variable=self.visible, command=self._show)
+        self.toggle.pack(side="left", padx=(PAD, 0))
+        self.menu = tk.Menu(self, tearoff=False)
+        self.menu.add_command(label="Paste", command=self.paste)
+        self.menu.add_command(label="Clear", command=lambda: self.variable.set(""))
+        self.entry.bind("<Button-3>", self._context_menu)
+
+    def _show(self) -> None:
+        self.entry.configure(show="" if self.visible.get() else "•")
+
+    def _context_menu(self, event: tk.Event[tk.Misc]) -> None:
+        self.menu.tk_popup(event.x_root, event.y_root)
+
+    def paste(self) -> None:
+        try:
+            text = self.clipboard_get()
+        except tk.TclError:
+            return
+        self.entry.delete(0, "end")
+        self.entry.insert(0, text)
+
+    def get(self) -> str:
+        return self.variable.get()
+
+    def set(self, value: str) -> None:
+        self.variable.set(value)
+
+    def focus(self) -> None:
+        self.entry.focus_set()
+
+
+def close_window(window: tk.Misc) -> None:
+    """Destroy a window and collect its Tk variables now, on the Tk thread.
+
+    Otherwise a garbage collection that happens to run on a worker thread finalises
+    them there, and Tk refuses calls from outside its thread.
+    """
+    window.destroy()
+    gc.collect()
+
+
+def link(parent: tk.Misc, text: str, url: str) -> ttk.Label:
+    label = ttk.Label(parent, text=text, foreground="#1a5fb4", cursor="hand2")
+    label.bind("<Button-1>", lambda _event: webbrowser.open(url))
+    return label
+
+
+def message(parent: tk.Misc, text: str = "", **options: object) -> ttk.Label:
+    return ttk.Label(parent, text=text, wraplength=WRAP, justify="left", **options)  # type: ignore[arg-type]
