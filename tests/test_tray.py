@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -363,3 +364,57 @@ def test_doctor_reports_the_tray_backend_on_a_display() -> None:
     assert report["tray"]["menu"] is False
     assert report["tray"]["click_action"] is True
     assert report["tk"]["available"] is True
+
+
+def test_sigterm_quits_the_tray_app_within_seconds(isolated_home: Path) -> None:
+    app = subprocess.Popen(
+        [sys.executable, "-m", "tray", "tray"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(3)  # up, wizard open (no credentials)
+        assert app.poll() is None
+        app.send_signal(signal.SIGTERM)
+        app.wait(timeout=15)
+    finally:
+        app.kill()
+    assert app.returncode == 0
+
+
+def test_without_a_tray_menu_a_click_opens_the_same_actions(app: TrayApp, root: tk.Tk) -> None:
+    app.open_actions()
+    windows = [w for w in root.winfo_children() if isinstance(w, tk.Toplevel)]
+    buttons = {
+        str(b.cget("text")): b
+        for w in windows
+        for frame in w.winfo_children()
+        for b in frame.winfo_children()
+    }
+    assert {
+        "New run…",
+        "Runs…",
+        "Check credentials",
+        "Set up credentials…",
+        "Log out",
+        "Quit",
+    } <= set(buttons)
+    assert "disabled" in buttons["Log out"].state()  # type: ignore[attr-defined]
+    buttons["New run…"].invoke()  # type: ignore[attr-defined]
+    assert app.wizard is not None  # no credentials yet: the wizard comes first
+
+
+def test_a_rate_limit_is_announced_once_as_backing_off(
+    app: TrayApp, daytona: DaytonaStandIn, notifications: NotificationServer
+) -> None:
+    daytona.extra_env["FAKE_CLAUDE_SCENARIO"] = "rate_limit_then_success"
+    app._set_credentials(
+        Credentials(VALID_DAYTONA_KEY, AuthMethod.API_KEY, anthropic_api_key=VALID_ANTHROPIC_KEY)
+    )
+    run_id = app.start_run(RunSpec("task", shots=2))
+    pump(app.root, lambda: app.run_status.get(run_id or "") == "done", timeout=60)
+    pump(app.root, lambda: any(n.summary == "Run finished" for n in notifications.received))
+    titles = [n.summary for n in notifications.received]
+    assert titles.count("Rate limited: backing off") == 1
+    assert app.icon_state()[0] is IconState.IDLE

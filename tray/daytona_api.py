@@ -8,7 +8,6 @@ answers to create and delete are retried with backoff.
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import contextlib
 import dataclasses
@@ -342,6 +341,8 @@ class _LogLoop:
     """
 
     def __init__(self, api_key: str, api_url: str) -> None:
+        import asyncio  # a few MB: loaded with the first run, not at app start
+
         self._api_key = api_key
         self._api_url = api_url
         self._loop = asyncio.new_event_loop()
@@ -356,6 +357,8 @@ class _LogLoop:
         on_stdout: Callable[[str], Any],
         on_stderr: Callable[[str], Any],
     ) -> LogStream:
+        import asyncio
+
         async def follow_logs() -> None:
             sandbox = await self._async_client().get(sandbox_id)
             await sandbox.process.get_session_command_logs_async(

@@ -12,13 +12,16 @@ import datetime as dt
 import enum
 import json
 import time
+from http import HTTPStatus
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-import httpx
 
 from tray import config, daytona_api
 from tray.credentials import AuthMethod, Credentials
 from tray.redaction import redact
+
+if TYPE_CHECKING:
+    import httpx
 
 ANTHROPIC_VERSION = "2023-06-01"
 CONNECT_TIMEOUT_SECONDS = 5.0
@@ -80,6 +83,8 @@ def check_anthropic_api_key(
     total_timeout: float = TOTAL_TIMEOUT_SECONDS,
 ) -> CheckResult:
     """``GET /v1/models``: free, and answers 401/403 for a bad key."""
+    import httpx  # about 9 MB: loaded when a key is checked, not when the app starts
+
     base = (base_url or config.anthropic_base_url()).rstrip("/")
     host = urlsplit(base).netloc or base
     timeout = httpx.Timeout(total_timeout, connect=connect_timeout)
@@ -117,6 +122,8 @@ def check_anthropic_api_key(
 
 
 def _read_capped(response: httpx.Response, deadline: float) -> bytes:
+    import httpx
+
     chunks: list[bytes] = []
     size = 0
     for chunk in response.iter_bytes():
@@ -132,26 +139,26 @@ def _read_capped(response: httpx.Response, deadline: float) -> bytes:
 def _interpret_anthropic_answer(status: int, body: bytes, host: str) -> CheckResult:
     message = _api_error_message(body)
     said = f": {message}" if message else ""
-    if status == httpx.codes.OK:
+    if status == HTTPStatus.OK:
         return CheckResult(CheckStatus.VALID, "The Anthropic API key works.")
-    if status == httpx.codes.UNAUTHORIZED:
+    if status == HTTPStatus.UNAUTHORIZED:
         return CheckResult(
             CheckStatus.INVALID,
             f"Anthropic rejected the API key{said}. Check it at console.anthropic.com → "
             "API Keys, or create a new one.",
         )
-    if status == httpx.codes.FORBIDDEN:
+    if status == HTTPStatus.FORBIDDEN:
         return CheckResult(
             CheckStatus.INVALID,
             f"Anthropic refused the API key{said}. It may be revoked or disabled: check it "
             "at console.anthropic.com → API Keys.",
         )
-    if status == httpx.codes.TOO_MANY_REQUESTS:
+    if status == HTTPStatus.TOO_MANY_REQUESTS:
         return CheckResult(
             CheckStatus.VALID,
             f"The API key is valid, but the account is rate limited right now{said}.",
         )
-    if status == httpx.codes.PAYMENT_REQUIRED:
+    if status == HTTPStatus.PAYMENT_REQUIRED:
         return CheckResult(
             CheckStatus.VALID,
             f"The API key is valid, but the account cannot pay for requests{said}. Add "

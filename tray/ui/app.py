@@ -156,7 +156,9 @@ class TrayApp:
             self.manager.subscribe(lambda event: self.in_tk(lambda: self._on_engine_event(event)))
             manager = self.manager
             self.in_worker(
-                manager.cleanup_orphans, self._cleaned, lambda exc: log.info("cleanup: %s", exc)
+                lambda: _cleanup_after_crash(manager),
+                self._cleaned,
+                lambda exc: log.info("cleanup: %s", exc),
             )
         self.refresh()
 
@@ -486,6 +488,18 @@ class TrayApp:
             messagebox.showerror(error.title, error.message)
         else:
             messagebox.showerror("Multishot", str(error))
+
+
+def _cleanup_after_crash(manager: RunManager) -> list[str]:
+    """At start, look for leftovers only when the history shows a run that died.
+
+    Listing sandboxes loads the Daytona SDK (about 70 MB); an idle tray app that
+    was shut down cleanly has nothing to clean and should not pay for it.
+    `multishot cleanup` always sweeps.
+    """
+    if not manager.history.mark_abandoned():
+        return []
+    return manager.cleanup_orphans()
 
 
 def _open_path(path: Path) -> None:

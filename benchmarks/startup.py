@@ -1,0 +1,145 @@
+"""Tray app start-up time, idle memory, and Tk responsiveness while shots stream.
+
+Run (needs a display; scripts/test's Xvfb or your desktop):
+    .venv/bin/python benchmarks/startup.py
+
+1. Launches the app's start-up path (single-instance lock, hidden Tk root, tray
+   icon, keychain read in a worker) several times and prints the median time from
+   process start to icon ready (goal: at most 0.5 s warm).
+2. Leaves one launch idle for 10 s and prints its resident memory and whether the
+   Daytona SDK was loaded (goal: at most 45 MB, SDK not loaded).
+3. Starts 16 shots streaming logs through the loopback stand-in (own process) and
+   prints the lateness of a 10 ms Tk timer, p50/p99 (goal: p99 at most 50 ms).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+LAUNCH = """
+import sys, time, tkinter as tk
+from tray.single_instance import InstanceLock
+from tray.ui.app import TrayApp
+lock = InstanceLock(); assert lock.acquire()
+root = tk.Tk(); root.withdraw()
+app = TrayApp(root); app.start()
+root.update()
+print("ready", flush=True)
+def report():
+    rss = next(l for l in open("/proc/self/status") if l.startswith("VmRSS")).split()[1]
+    print(f"rss {int(rss) / 1024:.1f} daytona {'daytona' in sys.modules}", flush=True)
+    root.quit()
+root.after(int(float(sys.argv[1]) * 1000), report)
+root.mainloop()
+"""
+
+
+def launch(idle_seconds: float) -> tuple[float, str]:
+    started = time.perf_counter()
+    child = subprocess.Popen(
+        [sys.executable, "-c", LAUNCH, str(idle_seconds)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=ROOT,
+    )
+    assert child.stdout is not None
+    assert child.stdout.readline().strip() == "ready"
+    ready = time.perf_counter() - started
+    report = child.stdout.readline().strip()
+    child.wait(timeout=60)
+    return ready, report
+
+
+def tk_latency(shots: int, megabytes: float, pace: float) -> list[float]:
+    import tkinter as tk
+
+    from runs import CREDENTIALS, standin
+
+    from tray.history import History
+    from tray.keychain import CredentialStore
+    from tray.run_spec import RunSpec
+    from tray.ui.app import TrayApp
+
+    lateness: list[float] = []
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        standin(
+            Path(tmp) / "daytona",
+            FAKE_CLAUDE_SCENARIO="stream",
+            FAKE_CLAUDE_MB=str(megabytes),
+            FAKE_CLAUDE_PACE_SECONDS=str(pace),
+        ) as url,
+    ):
+        import os
+
+        os.environ["DAYTONA_API_URL"] = url
+        root = tk.Tk()
+        root.withdraw()
+        store = CredentialStore(service="multishot-benchmark")  # never the user's own entries
+        store.save(CREDENTIALS)
+        app = TrayApp(root, store=store, history=History(Path(tmp) / "h.sqlite3"), with_icon=False)
+        app.start()
+        while app.credentials is None:
+            root.update()
+            time.sleep(0.01)
+        run_id = app.start_run(RunSpec("benchmark", shots=shots))
+        expected = time.perf_counter() + 0.01
+
+        def tick() -> None:
+            nonlocal expected
+            now = time.perf_counter()
+            lateness.append(max(0.0, now - expected))
+            if app.run_status.get(run_id or "") == "running":
+                expected = now + 0.01
+                root.after(10, tick)
+            else:
+                root.quit()
+
+        root.after(10, tick)
+        root.mainloop()
+        if app.manager is not None:
+            app.manager.shutdown()
+        store.clear()
+        root.destroy()
+    return lateness
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--launches", type=int, default=7)
+    parser.add_argument("--shots", type=int, default=16)
+    parser.add_argument("--megabytes", type=float, default=2)
+    parser.add_argument("--pace", type=float, default=20)
+    args = parser.parse_args()
+    times = [launch(0)[0] for _ in range(args.launches)]
+    print(
+        f"icon ready: median {statistics.median(times):.3f} s over {len(times)} launches "
+        f"(first {times[0]:.3f} s, min {min(times):.3f} s; goal <= 0.5 s warm)"
+    )
+    _, report = launch(10)
+    rss, daytona = report.split()[1], report.split()[3]
+    print(
+        f"after 10 s idle: RSS {rss} MB, Daytona SDK loaded: {daytona} (goal <= 45 MB, not loaded)"
+    )
+    lateness = sorted(tk_latency(args.shots, args.megabytes, args.pace))
+    p50 = statistics.median(lateness) * 1000
+    p99 = lateness[min(len(lateness) - 1, int(0.99 * len(lateness)))] * 1000
+    print(
+        f"Tk timer lateness with {args.shots} shots streaming ({len(lateness)} ticks): "
+        f"p50 {p50:.1f} ms, p99 {p99:.1f} ms (goal p99 <= 50 ms)"
+    )
+
+
+if __name__ == "__main__":
+    main()
