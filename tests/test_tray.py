@@ -294,6 +294,17 @@ def test_an_expired_token_notifies_once_and_reopens_the_wizard(
     assert menu_items(app)["Fix credentials…"].visible  # type: ignore[attr-defined]
     assert daytona.live == []
 
+    fresh = "sk-ant-oat01-" + "F" * 40 + "new1"  # the fix: paste a new token
+    wizard = app.wizard
+    wizard.claude_entry.set(fresh)
+    wizard.next_button.invoke()
+    pump(app.root, lambda: app.wizard is None and app.auth_error is None)
+    assert app.icon_state()[0] is IconState.IDLE
+    daytona.extra_env["FAKE_CLAUDE_SCENARIO"] = "success"
+    run_id = app.start_run(RunSpec("task", shots=1))
+    pump(app.root, lambda: app.run_status.get(run_id or "") == "done", timeout=60)
+    assert daytona.created[-1].env == {"CLAUDE_CODE_OAUTH_TOKEN": fresh}
+
 
 def test_runs_window_lists_runs_and_shots(app: TrayApp, daytona: DaytonaStandIn) -> None:
     app._set_credentials(

@@ -255,6 +255,13 @@ class RunManager:
             self.wait(run_id, max(0.0, deadline - time.monotonic()))
         self._closing.set()
 
+    def set_credentials(self, credentials: Credentials) -> None:
+        """Use new credentials for every sandbox created from now on."""
+        with self._client_lock:
+            if credentials.daytona_api_key != self._credentials.daytona_api_key:
+                self._client = None
+            self._credentials = credentials
+
     def cleanup_orphans(self) -> list[str]:
         """Delete every Multishot sandbox that no live run owns (after a crash or kill -9).
 

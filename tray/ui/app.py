@@ -130,16 +130,14 @@ class TrayApp:
         self.in_worker(load, self._loaded, self._load_failed)
 
     def _loaded(self, result: tuple[BackendAssessment, Credentials | None]) -> None:
-        self.assessment, credentials = result
+        assessment, credentials = result
+        self.assessment = assessment
         self.loaded.set()
-        if not self.assessment.secure:
-            self.root.after(
-                0,
-                lambda: messagebox.showwarning(
-                    "Multishot: no secure keychain",
-                    self.assessment.advice if self.assessment else "",
-                ),
+        if not assessment.secure:
+            warning = functools.partial(
+                messagebox.showwarning, "Multishot: no secure keychain", assessment.advice
             )
+            self.root.after(0, warning)
         self._set_credentials(credentials)
         if credentials is None:
             self.open_wizard()
@@ -358,11 +356,8 @@ class TrayApp:
 
     def save_credentials(self, credentials: Credentials, done: Callable[[], None]) -> None:
         def saved(outcome: Any) -> None:
-            if self.manager is not None and self.manager.active():
-                pass  # running shots keep the credential they started with
-            elif self.manager is not None:
-                self.manager.shutdown(timeout=0)
-                self.manager = None
+            if self.manager is not None:
+                self.manager.set_credentials(credentials)  # for the shots started from now on
             self.auth_error = None
             self._set_credentials(credentials)
             self.notifier.notify(messages.credentials_saved_notice(outcome))

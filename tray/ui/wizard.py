@@ -87,6 +87,8 @@ class SetupWizard:
         self.next_button.pack(side="right")
         self.back_button = ttk.Button(buttons, text="Back", command=self.back)
         self.back_button.pack(side="right", padx=PAD)
+        if current is not None:  # fixing one credential keeps the other
+            self.daytona_entry.set(current.daytona_api_key)
         self.step = start_at
         self.show(start_at)
 
