@@ -429,3 +429,38 @@ def test_a_rate_limit_is_announced_once_as_backing_off(
     titles = [n.summary for n in notifications.received]
     assert titles.count("Rate limited: backing off") == 1
     assert app.icon_state()[0] is IconState.IDLE
+
+
+IDLE_APP = """
+import sys, time, tkinter as tk
+from tray.ui.app import TrayApp
+root = tk.Tk(); root.withdraw()
+app = TrayApp(root, with_icon=False); app.start()
+while not app.loaded.is_set():
+    root.update(); time.sleep(0.01)
+root.update()
+loaded = [name in sys.modules for name in ("keyring", "daytona", "httpx")]
+print(app.credentials is not None, *loaded)
+"""
+
+
+def test_an_idle_app_with_credentials_loads_neither_keyring_nor_the_sdk() -> None:
+    CredentialStore().save(
+        Credentials(VALID_DAYTONA_KEY, AuthMethod.API_KEY, anthropic_api_key=VALID_ANTHROPIC_KEY)
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", IDLE_APP], capture_output=True, text=True, timeout=60, check=True
+    ).stdout.split()
+    assert shown == ["True", "False", "False", "False"]
+
+
+def test_the_keychain_reader_never_writes_to_a_terminal() -> None:
+    import pexpect
+
+    child = pexpect.spawn(
+        sys.executable, ["-m", "tray", "_keychain-load", "multishot"], encoding="utf-8", timeout=30
+    )
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 2
+    assert "for the tray app's own use" in (child.before or "")

@@ -29,7 +29,7 @@ from tray.cli_console import (
 from tray.cli_runs import Handler, add_run_commands
 from tray.credentials import AuthMethod, Credentials
 from tray.errors import InvalidSecretInput, LocalLoginError, MultishotError
-from tray.keychain import CredentialStore, StorageOutcome
+from tray.keychain import LOAD_COMMAND, CredentialStore, StorageOutcome, dump_for_parent
 from tray.local_login import LocalLogin, find_local_login
 from tray.redaction import mask, redact
 from tray.secret_input import (
@@ -78,6 +78,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str | None, Handler]]:
     )
     commands.add_parser("logout", help="remove the stored credentials from the keychain")
     commands.add_parser("tray", help="start the tray app (the default on a desktop)")
+    reader = commands.add_parser(LOAD_COMMAND)  # internal: the tray app's keychain reader
+    reader.add_argument("service")
 
     status = commands.add_parser("status", help="show the stored credentials, masked")
     status.add_argument("--check", action="store_true", help="also check them online")
@@ -101,6 +103,7 @@ def main(argv: Sequence[str] | None = None, *, store: CredentialStore | None = N
         "status": _status,
         "doctor": _doctor,
         "tray": _tray,
+        LOAD_COMMAND: _keychain_load,
         **run_handlers,
     }
     try:
@@ -136,6 +139,15 @@ def _tray(args: argparse.Namespace, store: CredentialStore, console: Console) ->
     from tray.ui.app import run_tray_app
 
     return run_tray_app()
+
+
+def _keychain_load(args: argparse.Namespace, store: CredentialStore, console: Console) -> int:
+    """The tray app's keychain reader; its output holds secrets, so never on a terminal."""
+    if console.out.isatty():
+        console.warn("This command is for the tray app's own use.")
+        return EXIT_USAGE
+    console.say(dump_for_parent(args.service))
+    return EXIT_OK
 
 
 def _login(args: argparse.Namespace, store: CredentialStore, console: Console) -> int:

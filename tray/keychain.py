@@ -12,22 +12,22 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+import json
 import logging
 import os
 import queue
+import subprocess
 import sys
 import threading
 from collections.abc import Callable
-from typing import TypeVar
-
-import keyring
-import keyring.errors
-from keyring.backend import KeyringBackend
-from keyring.backends import chainer, fail
+from typing import TYPE_CHECKING, TypeVar
 
 from tray.credentials import AuthMethod, Credentials
 from tray.errors import KeychainError, KeychainLocked, KeychainTimeout
 from tray.redaction import redact
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
 
 SERVICE_NAME = "multishot"
 TIMEOUT_ENV = "MULTISHOT_KEYCHAIN_TIMEOUT"
@@ -93,6 +93,8 @@ def backend_name(backend: KeyringBackend) -> str:
 
 def assess_backend(backend: KeyringBackend) -> BackendAssessment:
     """Secure means a real OS keychain: not ``fail``, not plaintext, priority >= 1."""
+    from keyring.backends import fail
+
     name = backend_name(backend)
     if isinstance(backend, fail.Keyring):
         return BackendAssessment(name, False, "No keychain is available on this system.")
@@ -111,6 +113,10 @@ def assess_backend(backend: KeyringBackend) -> BackendAssessment:
 
 
 def _resolve_backend() -> KeyringBackend:
+    # keyring costs about 16 MB with its backends: it loads when a store is used.
+    import keyring
+    from keyring.backends import chainer, fail
+
     backend = keyring.get_keyring()
     if isinstance(backend, chainer.ChainerBackend):
         # The chainer writes to its first backend: judge and use that one directly,
@@ -161,12 +167,15 @@ class CredentialStore:
         """The stored credentials, or None when absent or incomplete."""
         if not self.is_secure:
             return self._session_credentials
+        return _credentials_from_entries(self.read_entries())
+
+    def read_entries(self) -> dict[str, str | None]:
+        """Every entry the app writes, as stored (secure backends only)."""
         backend = self._require_backend()
-        entries = self._timed(
+        return self._timed(
             "read",
             lambda: {name: backend.get_password(self.service, name) for name in ALL_ENTRIES},
         )
-        return _credentials_from_entries(entries)
 
     def save(self, credentials: Credentials) -> StorageOutcome:
         """Store ``credentials``; in session-only mode keep them in memory instead."""
@@ -205,6 +214,8 @@ class CredentialStore:
         self._timed("delete", delete_all)
 
     def _delete_entry(self, backend: KeyringBackend, name: str) -> None:
+        import keyring.errors
+
         # Some backends delete only the first match; repeat until none is left.
         for _ in range(_MAX_DUPLICATE_ENTRIES):
             try:
@@ -243,13 +254,23 @@ class CredentialStore:
 
 
 def _translate(what: str, exc: BaseException) -> BaseException:
+    import keyring.errors
+
     if isinstance(exc, KeychainError) or not isinstance(exc, Exception):
         return exc
-    detail = redact(str(exc)) or type(exc).__name__
+    detail = redact(str(exc)).rstrip(". ") or type(exc).__name__
     log.warning("keychain %s failed: %s: %s", what, type(exc).__name__, detail)
-    if isinstance(exc, keyring.errors.KeyringLocked) or "locked" in detail.lower():
+    lowered = detail.lower()
+    if isinstance(exc, keyring.errors.KeyringLocked) or "locked" in lowered:
         return KeychainLocked(
-            "The keychain is locked, or its unlock prompt was dismissed. Unlock it and try again."
+            "The keychain is locked, or its unlock prompt was dismissed. Unlock it (for "
+            "example by logging in to the desktop session) and try again."
+        )
+    if "prompt dismissed" in lowered:
+        return KeychainLocked(
+            "The keychain asked for a password, and the prompt was dismissed or could not be "
+            "shown. Unlock the keychain (or create its default collection) in your desktop "
+            "session, then try again."
         )
     if isinstance(exc, keyring.errors.NoKeyringError):
         return KeychainError(f"No keychain is available: {detail}.")
@@ -258,6 +279,65 @@ def _translate(what: str, exc: BaseException) -> BaseException:
     if isinstance(exc, keyring.errors.PasswordSetError):
         return KeychainError(f"The keychain refused to store the credentials: {detail}.")
     return KeychainError(f"The keychain failed while trying to {what}: {detail}.")
+
+
+LOAD_COMMAND = "_keychain-load"
+_CHILD_START_SECONDS = 15.0
+_ERRORS = {cls.__name__: cls for cls in (KeychainError, KeychainLocked, KeychainTimeout)}
+
+
+def load_isolated(
+    service: str = SERVICE_NAME, timeout: float | None = None
+) -> tuple[BackendAssessment, Credentials | None]:
+    """Read the keychain in a short-lived child process (blocking: call from a worker).
+
+    keyring and its backends cost the process that loads them about 16 MB for good;
+    the tray app only needs them again when the user saves or logs out. The child
+    hands the entries back through a pipe, never a file or a command line.
+    """
+    if getattr(sys, "frozen", False):
+        command = [sys.executable, LOAD_COMMAND, service]
+    else:
+        command = [sys.executable, "-m", "tray", LOAD_COMMAND, service]
+    limit = (timeout or _timeout_from_env()) + _CHILD_START_SECONDS
+    try:
+        completed = subprocess.run(
+            command, capture_output=True, text=True, timeout=limit, check=False
+        )
+    except subprocess.TimeoutExpired:
+        raise KeychainTimeout(f"The keychain did not answer within {limit:g} seconds.") from None
+    except OSError as exc:
+        raise KeychainError(f"The keychain reader could not start: {exc}.") from None
+    try:
+        document = json.loads(completed.stdout)
+    except ValueError:
+        raise KeychainError(
+            f"The keychain reader failed: {redact(completed.stderr.strip())[-300:]}"
+        ) from None
+    if "error" in document:
+        error = document["error"]
+        raise _ERRORS.get(error["type"], KeychainError)(error["message"])
+    assessment = BackendAssessment(document["backend"], document["secure"], document["problem"])
+    entries = document["entries"]
+    return assessment, _credentials_from_entries(entries) if entries else None
+
+
+def dump_for_parent(service: str = SERVICE_NAME) -> str:
+    """The child's side of :func:`load_isolated`: a JSON document for its parent's pipe."""
+    store = CredentialStore(service)
+    try:
+        assessment = store.assessment()
+        entries = store.read_entries() if assessment.secure else None
+    except KeychainError as exc:
+        return json.dumps({"error": {"type": type(exc).__name__, "message": exc.message}})
+    return json.dumps(
+        {
+            "backend": assessment.name,
+            "secure": assessment.secure,
+            "problem": assessment.problem,
+            "entries": entries,
+        }
+    )
 
 
 def _entries_from_credentials(credentials: Credentials) -> dict[str, str | None]:

@@ -26,7 +26,7 @@ from tray.credentials import AuthMethod, Credentials
 from tray.engine import AuthFailure, EngineEvent, RunFinished, RunManager, ScanNotice, ShotChanged
 from tray.errors import MultishotError
 from tray.history import History
-from tray.keychain import BackendAssessment, CredentialStore
+from tray.keychain import BackendAssessment, CredentialStore, load_isolated
 from tray.redaction import mask
 from tray.run_spec import RunSpec
 from tray.scanner import ScanKind
@@ -124,10 +124,8 @@ class TrayApp:
     def start(self) -> None:
         """Read the keychain in a worker; the icon is already up."""
 
-        def load() -> tuple[BackendAssessment, Credentials | None]:
-            return self.store.assessment(), self.store.load()
-
-        self.in_worker(load, self._loaded, self._load_failed)
+        service = self.store.service
+        self.in_worker(lambda: load_isolated(service), self._loaded, self._load_failed)
 
     def _loaded(self, result: tuple[BackendAssessment, Credentials | None]) -> None:
         assessment, credentials = result
