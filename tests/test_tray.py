@@ -464,3 +464,15 @@ def test_the_keychain_reader_never_writes_to_a_terminal() -> None:
     child.close()
     assert child.exitstatus == 2
     assert "for the tray app's own use" in (child.before or "")
+
+
+def test_start_at_login_is_a_checkable_menu_item(app: TrayApp, isolated_home: Path) -> None:
+    item = menu_items(app)["Start at login"]
+    assert not item.checked  # type: ignore[attr-defined]
+    item(None)  # type: ignore[operator]
+    desktop = isolated_home / "config" / "autostart" / "io.github.multishot.desktop"
+    pump(app.root, desktop.exists)
+    pump(app.root, lambda: app.start_at_login)
+    assert menu_items(app)["Start at login"].checked  # type: ignore[attr-defined]
+    menu_items(app)["Start at login"](None)  # type: ignore[operator]
+    pump(app.root, lambda: not desktop.exists() and not app.start_at_login)

@@ -22,6 +22,7 @@ from tkinter import messagebox
 from typing import Any, TypeVar
 
 from tray import messages
+from tray.autostart import Autostart, for_this_system
 from tray.credentials import AuthMethod, Credentials
 from tray.engine import AuthFailure, EngineEvent, RunFinished, RunManager, ScanNotice, ShotChanged
 from tray.errors import MultishotError
@@ -59,6 +60,7 @@ class TrayApp:
         store: CredentialStore | None = None,
         history: History | None = None,
         notifier: Notifier | None = None,
+        autostart: Autostart | None = None,
         with_icon: bool = True,
     ) -> None:
         self.root = root
@@ -79,6 +81,8 @@ class TrayApp:
         self.loaded = threading.Event()
         self.icon: Any = None
         self.quitting = False
+        self.autostart = autostart or for_this_system()
+        self.start_at_login = self.autostart.is_enabled()
         if with_icon:
             self._start_icon()
         self.root.after(DRAIN_MS, self._drain)
@@ -197,7 +201,13 @@ class TrayApp:
             RunEntry(run_id, f"{run_id[-6:]} — {self._run_label(run_id)}", status == "running")
             for run_id, status in list(self.run_status.items())[-RECENT_RUNS:][::-1]
         )
-        return MenuState(credentials is not None, lines, self.auth_error is not None, runs)
+        return MenuState(
+            credentials is not None,
+            lines,
+            self.auth_error is not None,
+            runs,
+            self.start_at_login,
+        )
 
     def _run_label(self, run_id: str) -> str:
         status = self.run_status.get(run_id, "")
@@ -413,6 +423,22 @@ class TrayApp:
     def cancel_run(self, run_id: str) -> None:
         if self.manager is not None:
             self.manager.cancel(run_id)
+
+    def toggle_start_at_login(self) -> None:
+        wanted = not self.start_at_login
+
+        def apply() -> bool:
+            if wanted:
+                self.autostart.enable()
+            else:
+                self.autostart.disable()
+            return self.autostart.is_enabled()
+
+        def applied(enabled: bool) -> None:
+            self.start_at_login = enabled
+            self.refresh()
+
+        self.in_worker(apply, applied)
 
     def quit(self) -> None:
         self.in_tk(self._quit)

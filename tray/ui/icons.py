@@ -25,6 +25,21 @@ _COLOURS = {
 _MARKS = {IconState.SETUP_NEEDED: "?", IconState.ATTENTION: "!"}
 
 
+def _draw_arrows(draw: ImageDraw.ImageDraw, unit: float, fill: tuple[int, int, int, int]) -> None:
+    for row in range(3):
+        top = (16 + row * 12) * unit
+        draw.polygon(
+            [(18 * unit, top), (40 * unit, top + 4 * unit), (18 * unit, top + 8 * unit)], fill=fill
+        )
+
+
+def draw_template(size: int) -> Image.Image:
+    """The macOS menu-bar template: the arrows alone, black on transparent."""
+    image = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    _draw_arrows(ImageDraw.Draw(image), size / 56, (0, 0, 0, 255))
+    return image
+
+
 def draw_icon(state: IconState, active_shots: int = 0, size: int = SIZE) -> Image.Image:
     """Three stacked arrows ("shots") on a round badge; running shows the shot count."""
     image = Image.new("RGBA", (size, size), (0, 0, 0, 0))
@@ -32,11 +47,7 @@ def draw_icon(state: IconState, active_shots: int = 0, size: int = SIZE) -> Imag
     unit = size / 64
     draw.ellipse((2 * unit, 2 * unit, 62 * unit, 62 * unit), fill=_COLOURS[state])
     white = (255, 255, 255, 255)
-    for row in range(3):
-        top = (16 + row * 12) * unit
-        draw.polygon(
-            [(18 * unit, top), (40 * unit, top + 4 * unit), (18 * unit, top + 8 * unit)], fill=white
-        )
+    _draw_arrows(draw, unit, white)
     label = str(min(active_shots, 99)) if state is IconState.RUNNING and active_shots else None
     label = label or _MARKS.get(state)
     if label:

@@ -23,6 +23,7 @@ class MenuState:
     account_lines: tuple[str, ...]
     auth_error_waiting: bool
     runs: tuple[RunEntry, ...] = ()
+    start_at_login: bool = False
 
 
 class MenuActions(Protocol):
@@ -36,6 +37,7 @@ class MenuActions(Protocol):
     def open_folder(self, run_id: str) -> None: ...
     def show_log(self, run_id: str) -> None: ...
     def cancel_run(self, run_id: str) -> None: ...
+    def toggle_start_at_login(self) -> None: ...
 
 
 def build_menu(state: MenuState, actions: MenuActions) -> Any:
@@ -68,5 +70,10 @@ def build_menu(state: MenuState, actions: MenuActions) -> Any:
         item("Fix credentials…", actions.fix_credentials, visible=state.auth_error_waiting),
         item("Log out", actions.log_out, enabled=state.has_credentials),
         Menu.SEPARATOR,
+        item(
+            "Start at login",
+            actions.toggle_start_at_login,
+            checked=lambda _item: state.start_at_login,
+        ),
         item("Quit", actions.quit),
     )
