@@ -294,7 +294,8 @@ def test_doctor_reports_the_desktop_services(monkeypatch: pytest.MonkeyPatch) ->
     assert "No display" in report["tk"]["problem"]
     assert report["tray"]["backend"] is None
     assert report["tray"]["problem"]
-    assert report["notifications"]["path"].startswith("plyer: notify-send")
+    assert report["notifications"]["path"].startswith("plyer NotifySendNotification (")
+    assert report["notifications"]["module"].endswith("plyer/platforms/linux/notification.py")
     assert report["folders"]["data"].endswith("data/multishot")
     text = run_cli("doctor")
     assert "keychain:" in text.stdout

@@ -10,6 +10,7 @@ import os
 import platform
 import shutil
 import sys
+import warnings
 from typing import Any
 
 from tray import __version__, config
@@ -74,27 +75,28 @@ def tray_report() -> Report:
 
 
 def notification_report() -> Report:
-    if sys.platform.startswith("linux"):
-        if os.path.isdir("/app"):
-            return {"path": "plyer: Flatpak desktop portal"}
-        try:
-            importlib.import_module("dbus")
-        except ImportError:
-            pass
-        else:
-            return {"path": "plyer: D-Bus (dbus-python)"}
-        notify_send = shutil.which("notify-send")
-        if notify_send:
-            return {"path": f"plyer: notify-send ({notify_send})"}
-        return {
-            "path": None,
-            "problem": "No notification path: install libnotify-bin (notify-send).",
-        }
-    if sys.platform == "win32":
-        return {"path": "plyer: Windows balloon"}
-    if sys.platform == "darwin":
-        return {"path": "plyer: macOS notification center"}
-    return {"path": None, "problem": f"No notification support on {sys.platform}."}
+    """Which of plyer's notification implementations this system gets, and from where."""
+    module_name = {
+        "win32": "plyer.platforms.win.notification",
+        "darwin": "plyer.platforms.macosx.notification",
+    }.get(sys.platform, "plyer.platforms.linux.notification")
+    try:
+        with warnings.catch_warnings():  # plyer warns about the paths it skips
+            warnings.simplefilter("ignore")
+            module = importlib.import_module(module_name)
+            implementation = type(module.instance()).__name__
+    except Exception as exc:
+        return {"path": None, "module": module_name, "problem": f"{type(exc).__name__}: {exc}"}
+    report: Report = {
+        "path": f"plyer {implementation}",
+        "module": getattr(module, "__file__", None),
+        "bundled": bool(getattr(sys, "frozen", False)),
+    }
+    if implementation == "NotifySendNotification":
+        report["path"] += f" ({shutil.which('notify-send')})"
+    elif implementation == "Notification":  # plyer's do-nothing base class
+        report["problem"] = "No notification path: install libnotify-bin (notify-send)."
+    return report
 
 
 def tk_report() -> Report:
