@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -139,12 +140,16 @@ def test_low_priority_backend_is_not_secure() -> None:
 
 def _in_private_session(script: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """Run a shell script in its own D-Bus session (its own keychain), as the user would."""
+    # No DISPLAY: with one (the Tk tests' Xvfb) gnome-keyring would show a real
+    # unlock prompt and wait for it, instead of failing as on a headless session.
+    env = {name: value for name, value in os.environ.items() if name != "DISPLAY"}
     return subprocess.run(
         ["dbus-run-session", "--", "bash", "-c", script],
         capture_output=True,
         text=True,
         timeout=timeout,
         cwd=ROOT,
+        env=env,
         check=False,
     )
 
