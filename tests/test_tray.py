@@ -28,7 +28,7 @@ from tray.ui.app import TrayApp
 from tray.ui.dialogs import NewRunDialog
 from tray.ui.icons import IconState
 from tray.ui.widgets import close_window
-from tray.ui.wizard import Step
+from tray.ui.wizard import SetupWizard, Step
 
 pytestmark = pytest.mark.usefixtures("display", "secret_service")
 
@@ -118,17 +118,23 @@ def test_first_launch_opens_the_wizard_and_a_valid_setup_is_saved(
     assert notifications.received[0].summary == "Credentials saved"
 
 
-def test_an_invalid_key_keeps_the_user_on_the_step_with_the_apis_message(
-    app: TrayApp, anthropic: AnthropicStandIn, daytona: DaytonaStandIn
-) -> None:
+def validate_api_key(app: TrayApp, api_key: str) -> SetupWizard:
+    """Walk the wizard with the valid Daytona key and ``api_key``, and press Validate & Save."""
     app.open_wizard()
     wizard = app.wizard
     assert wizard is not None
     wizard.daytona_entry.set(VALID_DAYTONA_KEY)
     wizard.next_button.invoke()
     wizard.next_button.invoke()
-    wizard.claude_entry.set("sk-ant-api03-" + "n" * 40 + "nope")
+    wizard.claude_entry.set(api_key)
     wizard.next_button.invoke()
+    return wizard
+
+
+def test_an_invalid_key_keeps_the_user_on_the_step_with_the_apis_message(
+    app: TrayApp, anthropic: AnthropicStandIn, daytona: DaytonaStandIn
+) -> None:
+    wizard = validate_api_key(app, "sk-ant-api03-" + "n" * 40 + "nope")
     pump(app.root, lambda: wizard.step is Step.CLAUDE)
     assert "invalid x-api-key" in str(wizard.claude_error.cget("text"))
     assert app.credentials is None
@@ -139,14 +145,7 @@ def test_network_down_offers_save_anyway(
     app: TrayApp, daytona: DaytonaStandIn, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:9")
-    app.open_wizard()
-    wizard = app.wizard
-    assert wizard is not None
-    wizard.daytona_entry.set(VALID_DAYTONA_KEY)
-    wizard.next_button.invoke()
-    wizard.next_button.invoke()
-    wizard.claude_entry.set(VALID_ANTHROPIC_KEY)
-    wizard.next_button.invoke()
+    wizard = validate_api_key(app, VALID_ANTHROPIC_KEY)
     pump(app.root, lambda: str(wizard.next_button.cget("state")) == "normal")
     assert "unreachable" in str(wizard.claude_result.cget("text"))
     assert str(wizard.next_button.cget("text")) == "Save anyway"
