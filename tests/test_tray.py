@@ -116,6 +116,7 @@ def test_first_launch_opens_the_wizard_and_a_valid_setup_is_saved(
     assert app.icon_state()[0] is IconState.IDLE
     pump(app.root, lambda: bool(notifications.received))
     assert notifications.received[0].summary == "Credentials saved"
+    assert notifications.received[0].icon.endswith("assets/multishot-128.png")
 
 
 def validate_api_key(app: TrayApp, api_key: str) -> SetupWizard:

@@ -32,7 +32,7 @@ from tray.redaction import mask
 from tray.run_spec import RunSpec
 from tray.scanner import ScanKind
 from tray.ui.dialogs import ActionsWindow, LogViewer, NewRunDialog, RunsWindow
-from tray.ui.icons import IconState, draw_icon
+from tray.ui.icons import NOTIFICATION_ICON, IconState, asset, draw_icon
 from tray.ui.menu import MenuState, RunEntry, build_menu
 from tray.ui.notifications import Notifier
 from tray.ui.wizard import SetupWizard, Step
@@ -68,7 +68,9 @@ class TrayApp:
         self.history_path = history.path if history else None
         self._history = history
         self._inbox: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
-        self.notifier = notifier or Notifier(fallback=self._notify_with_icon)
+        self.notifier = notifier or Notifier(
+            icon_path=asset(NOTIFICATION_ICON), fallback=self._notify_with_icon
+        )
         self.credentials: Credentials | None = None
         self.assessment: BackendAssessment | None = None
         self.manager: RunManager | None = None

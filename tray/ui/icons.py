@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import enum
+import sys
+from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
 SIZE = 64
+NOTIFICATION_ICON = "multishot-128.png"
+
+
+def asset(name: str) -> Path | None:
+    """A file from assets/: inside the bundle when frozen, else beside the package."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    root = Path(bundle) if bundle else Path(__file__).resolve().parent.parent.parent
+    path = root / "assets" / name
+    return path if path.is_file() else None
 
 
 class IconState(enum.Enum):
