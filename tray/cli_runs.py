@@ -22,6 +22,7 @@ from tray.engine import (
     ScanNotice,
     ShotChanged,
     ShotSnapshot,
+    count_working,
 )
 from tray.errors import MultishotError
 from tray.history import History, RunRecord
@@ -282,7 +283,7 @@ def _runs(args: argparse.Namespace, store: CredentialStore, console: Console) ->
 
 def _live_status(record: RunRecord, shots: list[dict[str, Any]]) -> str:
     if record.finished_at is None:
-        running = sum(1 for s in shots if s["status"] in ("running", "backing off"))
+        running = count_working(shot["status"] for shot in shots)
         return f"running {running}/{len(shots)}"
     return record.status
 

@@ -156,7 +156,6 @@ def _retrying(operation: Callable[[], T], backoff: Backoff, what: str) -> T:
 class SandboxInfo:
     id: str
     labels: dict[str, str]
-    state: str
 
 
 class DaytonaClient:
@@ -228,7 +227,7 @@ class DaytonaClient:
 
         with translated_errors("list sandboxes", self.api_url):
             return [
-                SandboxInfo(s.id, dict(s.labels or {}), str(s.state))
+                SandboxInfo(s.id, dict(s.labels or {}))
                 for s in self._sdk.list(ListSandboxesQuery(labels=labels))
             ]
 

@@ -18,7 +18,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +93,12 @@ _FINAL = {
     ShotStatus.TIMED_OUT,
     ShotStatus.CANCELLED,
 }
+_WORKING = {ShotStatus.RUNNING.value, ShotStatus.BACKING_OFF.value}
+
+
+def count_working(statuses: Iterable[str]) -> int:
+    """How many of these shot statuses mean Claude is at work (running or backing off)."""
+    return sum(1 for status in statuses if status in _WORKING)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -206,9 +206,9 @@ class History:
             self.finish_run(run_id, "interrupted", "Multishot stopped while this run was going.")
             with self._lock, self._db:
                 self._db.execute(
-                    "UPDATE shots SET status = 'interrupted' WHERE run_id = ? AND status NOT IN "
-                    "('succeeded', 'failed', 'auth_failed', 'cancelled', 'timed_out', "
-                    "'quota_exhausted')",
+                    # a shot that ended, however, has its finished_at
+                    "UPDATE shots SET status = 'interrupted' "
+                    "WHERE run_id = ? AND finished_at IS NULL",
                     (run_id,),
                 )
         return dead

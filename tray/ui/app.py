@@ -24,7 +24,16 @@ from typing import Any, TypeVar
 from tray import messages
 from tray.autostart import Autostart, for_this_system
 from tray.credentials import AuthMethod, Credentials
-from tray.engine import AuthFailure, EngineEvent, RunFinished, RunManager, ScanNotice, ShotChanged
+from tray.engine import (
+    AuthFailure,
+    EngineEvent,
+    RunFinished,
+    RunManager,
+    ScanNotice,
+    ShotChanged,
+    ShotStatus,
+    count_working,
+)
 from tray.errors import MultishotError
 from tray.history import History
 from tray.keychain import BackendAssessment, CredentialStore, load_isolated
@@ -77,9 +86,10 @@ class TrayApp:
         self.auth_error: AuthFailure | None = None
         self.notified: set[tuple[str, ScanKind]] = set()
         self.run_status: dict[str, str] = {}
-        self.shot_status: dict[str, dict[int, str]] = {}
+        self.shot_status: dict[str, dict[int, ShotStatus]] = {}
         self.wizard: SetupWizard | None = None
         self.runs_window: RunsWindow | None = None
+        self._runs_read_pending = False
         self.loaded = threading.Event()
         self.icon: Any = None
         self.quitting = False
@@ -181,13 +191,12 @@ class TrayApp:
         return IconState.IDLE, 0, "Multishot: idle"
 
     def active_shots(self) -> int:
-        final = {"succeeded", "failed", "auth_failed", "quota_exhausted", "timed_out", "cancelled"}
         return sum(
             1
             for run_id, shots in self.shot_status.items()
             if self.run_status.get(run_id) == "running"
             for status in shots.values()
-            if status not in final
+            if not status.is_final
         )
 
     def menu_state(self) -> MenuState:
@@ -216,7 +225,7 @@ class TrayApp:
         if status != "running":
             return status.replace("_", " ")
         shots = self.shot_status.get(run_id, {})
-        running = sum(1 for s in shots.values() if s in ("running", "backing off"))
+        running = count_working(status.value for status in shots.values())
         return f"running {running}/{len(shots)}"
 
     def refresh(self) -> None:
@@ -234,7 +243,7 @@ class TrayApp:
         if isinstance(event, ShotChanged):
             shot = event.shot
             self.run_status.setdefault(shot.run_id, "running")
-            self.shot_status.setdefault(shot.run_id, {})[shot.number] = shot.status.value
+            self.shot_status.setdefault(shot.run_id, {})[shot.number] = shot.status
         elif isinstance(event, ScanNotice):
             self._on_scan(event)
         elif isinstance(event, AuthFailure):
@@ -302,7 +311,7 @@ class TrayApp:
             return None
         run_id = self.manager.start(spec)
         self.run_status[run_id] = "running"
-        self.shot_status[run_id] = {n: "queued" for n in range(1, spec.shots + 1)}
+        self.shot_status[run_id] = {n: ShotStatus.QUEUED for n in range(1, spec.shots + 1)}
         self.refresh()
         return run_id
 
@@ -315,15 +324,25 @@ class TrayApp:
         self._refresh_runs_window()
 
     def _refresh_runs_window(self) -> None:
+        """Re-read the history for the Runs window; one read at a time, however many events."""
         window = self.runs_window
-        if window is None:
+        if window is None or self._runs_read_pending:
             return
+        self._runs_read_pending = True
 
         def read() -> list[tuple[str, str, list[dict[str, Any]]]]:
             history = self.history()
             return [(r.id, r.status, history.shots(r.id)) for r in history.runs(limit=20)]
 
-        self.in_worker(read, window.refresh)
+        def show(runs: list[tuple[str, str, list[dict[str, Any]]]]) -> None:
+            self._runs_read_pending = False
+            window.refresh(runs)
+
+        def failed(error: Exception) -> None:
+            self._runs_read_pending = False
+            log.info("could not read the run history: %s", error)
+
+        self.in_worker(read, show, failed)
 
     def history(self) -> History:
         if self._history is None:
