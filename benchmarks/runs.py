@@ -27,11 +27,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.daytona_standin import VALID_DAYTONA_KEY
-from tray.credentials import AuthMethod, Credentials
-from tray.engine import EngineEvent, RunManager, ScanNotice
-from tray.history import History
-from tray.retry import Backoff
-from tray.run_spec import MAX_SHOTS, RunSpec
+from tray.credentials.model import AuthMethod, Credentials
+from tray.runs.history import History
+from tray.runs.manager import EngineEvent, RunManager, ScanNotice
+from tray.runs.spec import MAX_SHOTS, RunSpec
+from tray.sandbox.retry import Backoff
 
 SENT_AT = re.compile(r"sent_at=(\d+\.\d+)")
 CREDENTIALS = Credentials(

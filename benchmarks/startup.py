@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 LAUNCH = """
 import sys, time, tkinter as tk
-from tray.single_instance import InstanceLock
+from tray.ui.single_instance import InstanceLock
 from tray.ui.app import TrayApp
 lock = InstanceLock(); assert lock.acquire()
 root = tk.Tk(); root.withdraw()
@@ -66,9 +66,9 @@ def tk_latency(shots: int, megabytes: float, pace: float) -> list[float]:
 
     from runs import CREDENTIALS, standin
 
-    from tray.history import History
-    from tray.keychain import CredentialStore
-    from tray.run_spec import RunSpec
+    from tray.credentials.keychain import CredentialStore
+    from tray.runs.history import History
+    from tray.runs.spec import RunSpec
     from tray.ui.app import TrayApp
 
     lateness: list[float] = []

@@ -1,5 +1,5 @@
 """The frozen executable's entry point: the same CLI (and tray app) as `python -m tray`."""
 
-from tray.cli import main
+from tray.main import main
 
 raise SystemExit(main())

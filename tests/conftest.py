@@ -14,7 +14,7 @@ import pytest
 from tests.daytona_standin import DaytonaStandIn
 from tests.notification_server import NotificationServer
 from tests.standins import AnthropicStandIn
-from tray.keychain import ALL_ENTRIES, SERVICE_NAME
+from tray.credentials.keychain import ALL_ENTRIES, SERVICE_NAME
 
 ROOT = Path(__file__).resolve().parent.parent
 # The environment scripts/test set up (private D-Bus, keyring folders), before any

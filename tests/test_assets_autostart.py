@@ -11,7 +11,7 @@ from pathlib import Path
 from PIL import Image
 
 from tests.conftest import ROOT
-from tray.autostart import APP_ID, LaunchAgent, WindowsRunKey, XdgAutostart
+from tray.ui.autostart import APP_ID, LaunchAgent, WindowsRunKey, XdgAutostart
 
 ASSETS = ROOT / "assets"
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from tray.credentials import AuthMethod, Credentials, IncompleteCredentials
+from tray.credentials.model import AuthMethod, Credentials, IncompleteCredentials
 
 DAYTONA = "dtn_" + "a" * 28 + "d4e5"
 API_KEY = "sk-ant-api03-" + "b" * 40 + "a1b2"

@@ -11,19 +11,15 @@ from pathlib import Path
 import pytest
 
 from tests.daytona_standin import VALID_DAYTONA_KEY, DaytonaStandIn
-from tray.credentials import AuthMethod, Credentials
-from tray.engine import (
-    AuthFailure,
-    EngineEvent,
-    RunFinished,
-    RunManager,
-    ShotChanged,
-    ShotStatus,
-)
-from tray.history import History
-from tray.retry import Backoff
-from tray.run_spec import RunSpec
-from tray.scanner import ScanKind
+from tray.credentials.model import AuthMethod, Credentials
+from tray.failures import FailureKind
+from tray.runs.events import AuthFailure, EngineEvent, RunFinished, ShotChanged
+from tray.runs.history import History
+from tray.runs.manager import RunManager
+from tray.runs.settings import EngineSettings
+from tray.runs.spec import RunSpec
+from tray.runs.status import ShotStatus
+from tray.sandbox.retry import Backoff
 
 API_KEY = "sk-ant-api03-" + "E" * 40 + "ng1n"
 TOKEN = "sk-ant-oat01-" + "T" * 40 + "tk2n"
@@ -54,7 +50,11 @@ def standin(tmp_path: Path) -> Iterator[DaytonaStandIn]:
 
 
 def make_manager(
-    standin: DaytonaStandIn, tmp_path: Path, credentials: Credentials | None = None
+    standin: DaytonaStandIn,
+    tmp_path: Path,
+    credentials: Credentials | None = None,
+    *,
+    time_limit_seconds: float | None = None,
 ) -> RunManager:
     return RunManager(
         credentials
@@ -62,7 +62,10 @@ def make_manager(
         history=History(tmp_path / "history.sqlite3"),
         results_root=tmp_path / "runs",
         daytona_url=standin.api_url,
-        backoff=Backoff(attempts=4, base_seconds=0.05, max_seconds=0.5),
+        settings=EngineSettings(
+            backoff=Backoff(attempts=4, base_seconds=0.05, max_seconds=0.5),
+            time_limit_seconds=time_limit_seconds,
+        ),
     )
 
 
@@ -127,16 +130,16 @@ def test_successful_shots_keep_their_work_and_leave_no_sandbox(
     assert API_KEY not in argv
 
     shots = manager.history.shots(run_id)
-    assert [s["status"] for s in shots] == ["succeeded"] * 3
+    assert [s.status for s in shots] == ["succeeded"] * 3
     for shot in shots:
-        patch = Path(shot["patch_path"]).read_bytes()
+        patch = Path(shot.patch_path).read_bytes()
         assert b'+Solved: Fix "it"' in patch
         assert b"GIT binary patch" in patch
-        assert sorted(shot["changed_files"]) == ["binary.bin", "solution.txt"]
-        assert shot["cost_usd"] == pytest.approx(0.0421)
-        assert shot["turns"] == 4
-        assert shot["exit_code"] == 0
-        log = Path(shot["log_path"]).read_text()
+        assert sorted(shot.changed_files) == ["binary.bin", "solution.txt"]
+        assert shot.cost_usd == pytest.approx(0.0421)
+        assert shot.turns == 4
+        assert shot.exit_code == 0
+        log = Path(shot.log_path).read_text()
         assert '"type":"result"' in log
     statuses = recorder.statuses(1)
     for step in (
@@ -168,10 +171,10 @@ def test_a_repository_is_cloned_and_its_diff_collected(
         manager, RunSpec("Edit the readme", shots=1, repo_url=f"file://{repo}", branch="feature")
     )
     (shot,) = manager.history.shots(run_id)
-    assert shot["status"] == "succeeded"
-    patch = Path(shot["patch_path"]).read_text("utf-8", "replace")
+    assert shot.status == "succeeded"
+    patch = Path(shot.patch_path).read_text("utf-8", "replace")
     assert "+Edited by the fake agent." in patch
-    assert "README.md" in shot["changed_files"]
+    assert "README.md" in shot.changed_files
     assert standin.live == []
 
 
@@ -180,10 +183,10 @@ def test_an_invalid_key_stops_every_shot_once(manager: RunManager, standin: Dayt
     run_id, recorder = run(manager, RunSpec("task", shots=4))
     failures = recorder.of(AuthFailure)
     assert len(failures) == 1
-    assert failures[0].kind is ScanKind.INVALID
+    assert failures[0].kind is FailureKind.INVALID
     shots = manager.history.shots(run_id)
-    assert [s["status"] for s in shots] == ["auth_failed"] * 4
-    assert {s["error_kind"] for s in shots} == {"invalid"}
+    assert [s.status for s in shots] == ["auth_failed"] * 4
+    assert {s.failure for s in shots} == {FailureKind.INVALID}
     (finished,) = recorder.of(RunFinished)
     assert finished.status == "auth_failed"
     assert standin.live == []
@@ -201,10 +204,10 @@ def test_a_token_expiring_mid_run_stops_the_other_shots(
         assert time.monotonic() - started < 45  # the slow shots did not run to the end
     finally:
         manager.shutdown(timeout=60)
-    assert [e.kind for e in recorder.of(AuthFailure)] == [ScanKind.EXPIRED]
+    assert [e.kind for e in recorder.of(AuthFailure)] == [FailureKind.EXPIRED]
     shots = manager.history.shots(run_id)
-    assert [s["status"] for s in shots] == ["auth_failed"] * 4
-    assert {s["error_kind"] for s in shots} == {"expired"}
+    assert [s.status for s in shots] == ["auth_failed"] * 4
+    assert {s.failure for s in shots} == {FailureKind.EXPIRED}
     for sandbox in standin.created:
         assert sandbox.env == {"CLAUDE_CODE_OAUTH_TOKEN": TOKEN}
     assert standin.live == []
@@ -217,7 +220,7 @@ def test_a_rate_limit_backs_off_and_reruns_in_the_same_sandbox(
     standin.extra_env["FAKE_CLAUDE_SCENARIO"] = "rate_limit_then_success"
     run_id, recorder = run(manager, RunSpec("task", shots=1))
     (shot,) = manager.history.shots(run_id)
-    assert shot["status"] == "succeeded"
+    assert shot.status == "succeeded"
     assert ShotStatus.BACKING_OFF in recorder.statuses(1)
     assert len(standin.created) == 1
     assert (standin.created[0].home / ".fake_claude" / "prompt-2").exists()
@@ -229,8 +232,8 @@ def test_a_session_limit_stops_the_shot_with_the_reset_time(
     standin.extra_env["FAKE_CLAUDE_SCENARIO"] = "session_limit"
     run_id, _ = run(manager, RunSpec("task", shots=2))
     shots = manager.history.shots(run_id)
-    assert [s["status"] for s in shots] == ["quota_exhausted"] * 2
-    assert "resets 3:45pm" in shots[0]["detail"]
+    assert [s.status for s in shots] == ["quota_exhausted"] * 2
+    assert "resets 3:45pm" in shots[0].detail
     assert standin.live == []
 
 
@@ -253,7 +256,7 @@ def test_cancel_stops_a_hanging_run_and_deletes_its_sandboxes(
     assert manager.active() == [run_id]
     assert manager.cancel(run_id)
     assert manager.wait(run_id, 30)
-    assert [s["status"] for s in manager.history.shots(run_id)] == ["cancelled"] * 3
+    assert [s.status for s in manager.history.shots(run_id)] == ["cancelled"] * 3
     assert recorder.of(RunFinished)[0].status == "cancelled"
     assert standin.live == []
     assert manager.active() == []
@@ -266,8 +269,8 @@ def test_a_dropped_stream_loses_and_duplicates_nothing(
     standin.drop_stream_after_bytes = 200_000
     run_id, _ = run(manager, RunSpec("task", shots=1))
     (shot,) = manager.history.shots(run_id)
-    assert shot["status"] == "succeeded"
-    saved = Path(shot["log_path"]).read_bytes()
+    assert shot.status == "succeeded"
+    saved = Path(shot.log_path).read_bytes()
     (command,) = [c for c in standin.created[0].commands.values() if "claude -p" in c.command]
     assert saved == bytes(command.stdout)
     assert len(saved) > 3_000_000
@@ -279,7 +282,7 @@ def test_daytona_5xx_and_429_on_create_and_delete_are_retried(
     standin.create_faults = [500, 429, 503]
     standin.delete_faults = [502]
     run_id, _ = run(manager, RunSpec("task", shots=1))
-    assert manager.history.shots(run_id)[0]["status"] == "succeeded"
+    assert manager.history.shots(run_id)[0].status == "succeeded"
     assert standin.live == []
 
 
@@ -289,8 +292,8 @@ def test_a_sandbox_that_fails_to_start_fails_only_its_shot(
     standin.fail_start = True
     run_id, recorder = run(manager, RunSpec("task", shots=2))
     shots = manager.history.shots(run_id)
-    assert [s["status"] for s in shots] == ["failed"] * 2
-    assert "did not start" in shots[0]["detail"]
+    assert [s.status for s in shots] == ["failed"] * 2
+    assert "did not start" in shots[0].detail
     assert standin.live == []  # the half-started sandboxes were found by label and deleted
     assert recorder.of(RunFinished)[0].status == "failed"
 
@@ -305,8 +308,10 @@ def test_an_invalid_daytona_key_stops_the_run_with_a_clear_message(
     finally:
         manager.shutdown(timeout=30)
     (finished,) = recorder.of(RunFinished)
-    assert finished.status == "failed"
+    assert finished.status == "auth_failed"
+    assert finished.failure is FailureKind.DAYTONA_KEY_REJECTED
     assert "Daytona did not accept the API key" in finished.detail
+    assert [e.kind for e in recorder.of(AuthFailure)] == [FailureKind.DAYTONA_KEY_REJECTED]
     assert standin.created == []
 
 
@@ -338,7 +343,7 @@ def test_claude_is_installed_with_npm_only_when_missing(
 ) -> None:
     standin.claude_preinstalled = False
     run_id, recorder = run(manager, RunSpec("task", shots=1))
-    assert manager.history.shots(run_id)[0]["status"] == "succeeded"
+    assert manager.history.shots(run_id)[0].status == "succeeded"
     details = [e.shot.detail for e in recorder.of(ShotChanged)]
     assert "Installing Claude Code" in details
 
@@ -351,7 +356,7 @@ def test_cancel_during_a_slow_create_still_deletes_the_sandbox(
     time.sleep(0.5)
     manager.cancel(run_id)
     assert manager.wait(run_id, 30)
-    assert [s["status"] for s in manager.history.shots(run_id)] == ["cancelled"] * 2
+    assert [s.status for s in manager.history.shots(run_id)] == ["cancelled"] * 2
     assert len(standin.created) == 2
     assert standin.live == []
 
@@ -372,12 +377,16 @@ def test_a_run_that_cannot_be_recorded_starts_nothing(
 
 
 def test_a_shot_over_its_time_limit_is_stopped_and_its_sandbox_deleted(
-    manager: RunManager, standin: DaytonaStandIn
+    standin: DaytonaStandIn, tmp_path: Path
 ) -> None:
     standin.extra_env["FAKE_CLAUDE_SCENARIO"] = "hang"
-    run_id, recorder = run(manager, RunSpec("task", shots=1, time_limit_minutes=1), timeout=100)
+    manager = make_manager(standin, tmp_path, time_limit_seconds=3)
+    try:
+        run_id, recorder = run(manager, RunSpec("task", shots=1), timeout=60)
+    finally:
+        manager.shutdown(timeout=30)
     (shot,) = manager.history.shots(run_id)
-    assert shot["status"] == "timed_out"
-    assert "time limit (1 minute)" in shot["detail"]
+    assert shot.status == "timed_out"
+    assert "time limit (3 s)" in shot.detail
     assert recorder.of(RunFinished)[0].status == "failed"
     assert standin.live == []

@@ -14,8 +14,8 @@ from keyring.backend import KeyringBackend
 from keyrings.alt.file import PlaintextKeyring
 
 from tests.conftest import ROOT, stored_entries
-from tray.credentials import AuthMethod, Credentials
-from tray.keychain import CredentialStore, StorageOutcome, assess_backend
+from tray.credentials.keychain import CredentialStore, StorageOutcome, assess_backend
+from tray.credentials.model import AuthMethod, Credentials
 
 DAYTONA = "dtn_" + "k" * 28 + "d4e5"
 API_KEY = "sk-ant-api03-" + "s" * 40 + "a1b2"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tray.credentials.local_login import find_local_login
 from tray.errors import LocalLoginError
-from tray.local_login import find_local_login
 
 TOKEN = "sk-ant-oat01-" + "L" * 40 + "ll11"
 REFRESH = "sk-ant-ort01-" + "R" * 40 + "rr22"

@@ -8,10 +8,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests import claude_logs as logs
-from tray.scanner import LogScanner, ScanAction, ScanEvent, ScanKind
+from tray.failures import FailureKind, Remedy, policy_for
+from tray.scanner import LogScanner, ScanEvent
 
-K = ScanKind
-A = ScanAction
+K = FailureKind
+A = Remedy
 
 
 def scan(*chunks: bytes | str, stream: str = "stdout") -> list[ScanEvent]:
@@ -20,14 +21,14 @@ def scan(*chunks: bytes | str, stream: str = "stdout") -> list[ScanEvent]:
     return events + scanner.close()
 
 
-def kinds(events: list[ScanEvent]) -> list[ScanKind]:
+def kinds(events: list[ScanEvent]) -> list[FailureKind]:
     return [e.kind for e in events]
 
 
 PLAIN_CASES = [
     ("Not logged in · Please run /login", K.NOT_LOGGED_IN, A.REOPEN_SETUP),
-    ("Invalid API key · Fix external API key", K.INVALID, A.CHECK_KEY_IN_CONSOLE),
-    ("Invalid API key · Please run /login", K.INVALID, A.CHECK_KEY_IN_CONSOLE),
+    ("Invalid API key · Fix external API key", K.INVALID, A.REOPEN_SETUP),
+    ("Invalid API key · Please run /login", K.INVALID, A.REOPEN_SETUP),
     ("Failed to authenticate. API Error: 401 Invalid bearer token", K.INVALID, A.REOPEN_SETUP),
     (
         "Please run /login · API Error: 401 Invalid authentication credentials",
@@ -92,9 +93,9 @@ PLAIN_CASES = [
 
 @pytest.mark.parametrize(("line", "kind", "action"), PLAIN_CASES)
 @pytest.mark.parametrize("stream", ["stdout", "stderr"])
-def test_plain_text_failures(line: str, kind: ScanKind, action: ScanAction, stream: str) -> None:
+def test_plain_text_failures(line: str, kind: FailureKind, action: Remedy, stream: str) -> None:
     (found,) = scan(f"{line}\n", stream=stream)
-    assert (found.kind, found.action, found.stream) == (kind, action, stream)
+    assert (found.kind, policy_for(found.kind).remedy, found.stream) == (kind, action, stream)
     assert found.excerpt == line
 
 
@@ -145,7 +146,7 @@ STRUCTURED_CASES = [
 
 
 @pytest.mark.parametrize(("line", "kind"), STRUCTURED_CASES)
-def test_stream_json_failures(line: str, kind: ScanKind) -> None:
+def test_stream_json_failures(line: str, kind: FailureKind) -> None:
     (found,) = scan(logs.init() + "\n" + line + "\n")
     assert found.kind is kind
 

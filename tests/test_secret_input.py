@@ -6,14 +6,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tray.credentials import AuthMethod
-from tray.errors import InvalidSecretInput
-from tray.secret_input import (
+from tray.credentials.model import AuthMethod
+from tray.credentials.secret_input import (
     SecretKind,
     credentials_from_environment,
     normalise_secret,
     read_secret,
 )
+from tray.errors import InvalidSecretInput
 
 API_KEY = "sk-ant-api03-" + "K" * 40 + "a1b2"
 TOKEN = "sk-ant-oat01-" + "T" * 40 + "c3d4"

@@ -9,8 +9,8 @@ import pytest
 
 from tests.daytona_standin import VALID_DAYTONA_KEY, DaytonaStandIn
 from tests.standins import VALID_ANTHROPIC_KEY, AnthropicStandIn, closed_port_url
-from tray.credentials import AuthMethod, Credentials
-from tray.validation import (
+from tray.credentials.model import AuthMethod, Credentials
+from tray.credentials.validation import (
     CheckStatus,
     check_anthropic_api_key,
     check_credentials,

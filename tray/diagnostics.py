@@ -15,8 +15,8 @@ from typing import Any
 
 from tray import __version__, config
 from tray.app_logging import log_file
+from tray.credentials.keychain import CredentialStore
 from tray.errors import KeychainError
-from tray.keychain import CredentialStore
 
 Report = dict[str, Any]
 

@@ -1,13 +1,54 @@
-"""Typed errors shared by the core and its shells.
+"""Every error a user can meet, with a short title and a message that says what to do.
 
-Every error carries a short ``title`` and a user-facing ``message`` that says
-what happened and what to do. Neither ever contains a secret: the constructor
-passes both through the shared redaction function as a last line of defence.
+Neither the title nor the message ever contains a secret: the constructor passes
+both through the shared redaction function as a last line of defence. Shells show
+``title`` and ``message`` as they are; the command line picks its exit code by
+family (bad input: 2, everything else: 1).
+
+    MultishotError
+    ├── InvalidInput                 bad input; nothing was saved or started
+    │   ├── InvalidSecretInput       a pasted key or token is malformed or of the wrong kind
+    │   ├── IncompleteCredentials    the chosen method's secret is missing
+    │   └── InvalidRunSpec           a run's prompt, repository, shots, ... are not acceptable
+    ├── NotLoggedIn                  no credentials in the keychain or the environment
+    ├── RunNotFound                  no run matches the id (or the prefix matches several)
+    ├── RunNotRecorded               the history or results folder could not be written
+    ├── KeychainError                the OS keychain could not be used
+    │   ├── KeychainLocked
+    │   └── KeychainTimeout
+    ├── LocalLoginError              this computer's Claude Code login could not be read
+    └── DaytonaProblem               Daytona refused or failed a request
+        ├── DaytonaKeyRejected       the API key is wrong or may not manage sandboxes
+        ├── DaytonaRateLimited
+        ├── DaytonaUnreachable       no connection, no answer in time, or a 5xx
+        ├── SandboxError             a sandbox did not start, a command could not run
+        └── LogStreamDropped         the live log stream broke (the engine catches up)
 """
 
 from __future__ import annotations
 
 from tray.redaction import redact
+
+__all__ = [
+    "DaytonaKeyRejected",
+    "DaytonaProblem",
+    "DaytonaRateLimited",
+    "DaytonaUnreachable",
+    "IncompleteCredentials",
+    "InvalidInput",
+    "InvalidRunSpec",
+    "InvalidSecretInput",
+    "KeychainError",
+    "KeychainLocked",
+    "KeychainTimeout",
+    "LocalLoginError",
+    "LogStreamDropped",
+    "MultishotError",
+    "NotLoggedIn",
+    "RunNotFound",
+    "RunNotRecorded",
+    "SandboxError",
+]
 
 
 class MultishotError(Exception):
@@ -22,10 +63,36 @@ class MultishotError(Exception):
         super().__init__(self.message)
 
 
-class InvalidSecretInput(MultishotError):
-    """A pasted key or token is malformed or of the wrong kind; nothing was saved."""
+class InvalidInput(MultishotError):
+    """Something the user gave is not acceptable; nothing was saved or started."""
 
     title = "That doesn't look right"
+
+
+class InvalidSecretInput(InvalidInput):
+    """A pasted key or token is malformed or of the wrong kind; nothing was saved."""
+
+
+class IncompleteCredentials(InvalidInput):
+    """The chosen method's secret is missing."""
+
+    title = "Credentials incomplete"
+
+
+class InvalidRunSpec(InvalidInput):
+    title = "The run can't start"
+
+
+class NotLoggedIn(MultishotError):
+    title = "Not logged in"
+
+
+class RunNotFound(MultishotError):
+    title = "No such run"
+
+
+class RunNotRecorded(MultishotError):
+    title = "The run could not be recorded"
 
 
 class KeychainError(MultishotError):
@@ -46,3 +113,31 @@ class LocalLoginError(MultishotError):
     """A local Claude Code login exists but could not be read."""
 
     title = "Could not read the Claude Code login"
+
+
+class DaytonaProblem(MultishotError):
+    """Daytona refused or failed a request."""
+
+    title = "Daytona problem"
+
+
+class DaytonaKeyRejected(DaytonaProblem):
+    title = "Daytona rejected the API key"
+
+
+class DaytonaRateLimited(DaytonaProblem):
+    title = "Daytona is rate limiting requests"
+
+
+class DaytonaUnreachable(DaytonaProblem):
+    title = "Could not reach Daytona"
+
+
+class SandboxError(DaytonaProblem):
+    """A sandbox operation failed (the sandbox did not start, a command could not run...)."""
+
+    title = "Sandbox problem"
+
+
+class LogStreamDropped(DaytonaProblem):
+    title = "The live log stream dropped"

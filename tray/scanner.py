@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
-import enum
 import json
 import re
 from typing import Any
 
+from tray.failures import FailureKind
 from tray.redaction import redact
 
 MAX_LINE_CHARS = 64 * 1024
@@ -34,50 +34,9 @@ WINDOW_OVERLAP_CHARS = 1024
 EXCERPT_CHARS = 300
 
 
-class ScanKind(str, enum.Enum):
-    EXPIRED = "expired"
-    REVOKED = "revoked"
-    INVALID = "invalid"
-    NOT_LOGGED_IN = "not_logged_in"
-    CONFLICT = "conflict"
-    RATE_LIMIT = "rate_limit"
-    SESSION_LIMIT = "session_limit"
-    OVERLOADED = "overloaded"
-    BILLING = "billing"
-    ORG_DISABLED = "org_disabled"
-
-
-class ScanAction(str, enum.Enum):
-    """What the app should do about an event (the original design's table, extended)."""
-
-    REOPEN_SETUP = "reopen_setup"  # invalid credentials / not logged in: the setup wizard
-    REQUEST_NEW_TOKEN = "request_new_token"  # expired or revoked OAuth token
-    CHECK_KEY_IN_CONSOLE = "check_key_in_console"  # an API key the API rejected
-    BACK_OFF_AND_RETRY = "back_off_and_retry"  # rate limited or overloaded
-    WAIT_FOR_RESET = "wait_for_reset"  # subscription quota used up until a reset time
-    CLEAR_ONE_METHOD = "clear_one_method"  # both an API key and a token reached Claude
-    ADD_CREDITS = "add_credits"  # billing: the account has no credit
-    USE_ANOTHER_METHOD = "use_another_method"  # the organisation disabled subscription use
-
-
-DEFAULT_ACTIONS = {
-    ScanKind.EXPIRED: ScanAction.REQUEST_NEW_TOKEN,
-    ScanKind.REVOKED: ScanAction.REQUEST_NEW_TOKEN,
-    ScanKind.INVALID: ScanAction.REOPEN_SETUP,
-    ScanKind.NOT_LOGGED_IN: ScanAction.REOPEN_SETUP,
-    ScanKind.CONFLICT: ScanAction.CLEAR_ONE_METHOD,
-    ScanKind.RATE_LIMIT: ScanAction.BACK_OFF_AND_RETRY,
-    ScanKind.SESSION_LIMIT: ScanAction.WAIT_FOR_RESET,
-    ScanKind.OVERLOADED: ScanAction.BACK_OFF_AND_RETRY,
-    ScanKind.BILLING: ScanAction.ADD_CREDITS,
-    ScanKind.ORG_DISABLED: ScanAction.USE_ANOTHER_METHOD,
-}
-
-
 @dataclasses.dataclass(frozen=True)
 class ScanEvent:
-    kind: ScanKind
-    action: ScanAction
+    kind: FailureKind
     stream: str
     excerpt: str
     retry_after: float | None = None
@@ -86,41 +45,40 @@ class ScanEvent:
 
 @dataclasses.dataclass(frozen=True)
 class _Rule:
-    kind: ScanKind
+    kind: FailureKind
     pattern: re.Pattern[str]
-    action: ScanAction
 
 
-def _rule(kind: ScanKind, pattern: str, action: ScanAction | None = None) -> _Rule:
-    return _Rule(kind, re.compile(pattern, re.IGNORECASE), action or DEFAULT_ACTIONS[kind])
+def _rule(kind: FailureKind, pattern: str) -> _Rule:
+    return _Rule(kind, re.compile(pattern, re.IGNORECASE))
 
 
 # Most specific first: the first rule that matches a line decides its kind.
 _RULES = (
-    _rule(ScanKind.CONFLICT, r"Auth conflict"),
-    _rule(ScanKind.ORG_DISABLED, r"organization has disabled|oauth_org_not_allowed"),
-    _rule(ScanKind.BILLING, r"credit balance is too low|billing_error"),
+    _rule(FailureKind.CONFLICT, r"Auth conflict"),
+    _rule(FailureKind.ORG_DISABLED, r"organization has disabled|oauth_org_not_allowed"),
+    _rule(FailureKind.BILLING, r"credit balance is too low|billing_error"),
     _rule(
-        ScanKind.EXPIRED, r"OAuth token has expired|OAuth session expired|token (?:has )?expired"
+        FailureKind.EXPIRED, r"OAuth token has expired|OAuth session expired|token (?:has )?expired"
     ),
-    _rule(ScanKind.REVOKED, r"OAuth token (?:has been )?revoked"),
+    _rule(FailureKind.REVOKED, r"OAuth token (?:has been )?revoked"),
     _rule(
-        ScanKind.SESSION_LIMIT,
+        FailureKind.SESSION_LIMIT,
         r"hit your (?:\w+ )?(?:session |weekly |usage |daily )?limit|usage limit reached",
     ),
-    _rule(ScanKind.INVALID, r"Invalid API key", ScanAction.CHECK_KEY_IN_CONSOLE),
+    _rule(FailureKind.INVALID, r"Invalid API key"),
     _rule(
-        ScanKind.INVALID,
+        FailureKind.INVALID,
         r"Invalid bearer token|Authentication failed|Failed to authenticate|"
         r"Invalid authentication credentials|authentication_error|API Error: 401",
     ),
-    _rule(ScanKind.NOT_LOGGED_IN, r"Not logged in"),
+    _rule(FailureKind.NOT_LOGGED_IN, r"Not logged in"),
     _rule(
-        ScanKind.RATE_LIMIT,
+        FailureKind.RATE_LIMIT,
         r"Rate limit (?:reached|exceeded)|Request rejected \(429\)|"
         r"temporarily limiting requests|rate_limit_error|API Error: 429",
     ),
-    _rule(ScanKind.OVERLOADED, r"overloaded_error|Repeated 529|API Error: 529|\bOverloaded\b"),
+    _rule(FailureKind.OVERLOADED, r"overloaded_error|Repeated 529|API Error: 529|\bOverloaded\b"),
 )
 
 # Cheap first passes, plain substring searches (C speed, unlike a big alternation):
@@ -155,33 +113,33 @@ _CLI_ERROR_LINE = re.compile(r"^(?:Error\b|API Error|Failed to authenticate)|API
 _QUOTES = "\"'`"
 
 _SYNTHETIC_ERRORS = {
-    "oauth_org_not_allowed": ScanKind.ORG_DISABLED,
-    "billing_error": ScanKind.BILLING,
-    "rate_limit": ScanKind.RATE_LIMIT,
-    "overloaded": ScanKind.OVERLOADED,
-    "authentication_failed": ScanKind.INVALID,
+    "oauth_org_not_allowed": FailureKind.ORG_DISABLED,
+    "billing_error": FailureKind.BILLING,
+    "rate_limit": FailureKind.RATE_LIMIT,
+    "overloaded": FailureKind.OVERLOADED,
+    "authentication_failed": FailureKind.INVALID,
 }
 _STATUS_KINDS = {
-    401: ScanKind.INVALID,
-    402: ScanKind.BILLING,
-    403: ScanKind.INVALID,
-    429: ScanKind.RATE_LIMIT,
-    529: ScanKind.OVERLOADED,
+    401: FailureKind.INVALID,
+    402: FailureKind.BILLING,
+    403: FailureKind.INVALID,
+    429: FailureKind.RATE_LIMIT,
+    529: FailureKind.OVERLOADED,
 }
 # Refinements a structured error may get from its own text (never from the agent's).
 _REFINES = {
-    ScanKind.INVALID: {
-        ScanKind.EXPIRED,
-        ScanKind.REVOKED,
-        ScanKind.NOT_LOGGED_IN,
-        ScanKind.ORG_DISABLED,
-        ScanKind.BILLING,
-        ScanKind.CONFLICT,
+    FailureKind.INVALID: {
+        FailureKind.EXPIRED,
+        FailureKind.REVOKED,
+        FailureKind.NOT_LOGGED_IN,
+        FailureKind.ORG_DISABLED,
+        FailureKind.BILLING,
+        FailureKind.CONFLICT,
     },
-    ScanKind.RATE_LIMIT: {ScanKind.SESSION_LIMIT},
-    ScanKind.BILLING: set(),
-    ScanKind.OVERLOADED: set(),
-    ScanKind.ORG_DISABLED: set(),
+    FailureKind.RATE_LIMIT: {FailureKind.SESSION_LIMIT},
+    FailureKind.BILLING: set(),
+    FailureKind.OVERLOADED: set(),
+    FailureKind.ORG_DISABLED: set(),
 }
 
 
@@ -207,7 +165,7 @@ class LogScanner:
         self._max_line = max_line_chars
         self._step = max_line_chars - window_overlap_chars
         self._streams: dict[str, _StreamState] = {}
-        self._seen: set[ScanKind] = set()
+        self._seen: set[FailureKind] = set()
 
     def reset(self) -> None:
         """Forget which kinds were reported, so each can be reported once more."""
@@ -320,7 +278,6 @@ class LogScanner:
         events.append(
             ScanEvent(
                 kind=event.kind,
-                action=event.action,
                 stream=stream,
                 excerpt=_excerpt(event.text),
                 retry_after=event.retry_after,
@@ -331,8 +288,7 @@ class LogScanner:
 
 @dataclasses.dataclass(frozen=True)
 class _Found:
-    kind: ScanKind
-    action: ScanAction
+    kind: FailureKind
     text: str
     retry_after: float | None = None
     resets_at: str | None = None
@@ -374,7 +330,7 @@ def _classify_text(line: str) -> _Found | None:
             continue
         if _quoted(line, match) and not _CLI_ERROR_LINE.search(line):
             return None  # a phrase in quotes: source code, or a message being written
-        return _found(rule.kind, rule.action, line)
+        return _found(rule.kind, line)
     return None
 
 
@@ -384,11 +340,9 @@ def _quoted(line: str, match: re.Match[str]) -> bool:
     return bool((before and before in _QUOTES) or (after and after in _QUOTES))
 
 
-def _found(
-    kind: ScanKind, action: ScanAction, text: str, retry_after: float | None = None
-) -> _Found:
+def _found(kind: FailureKind, text: str, retry_after: float | None = None) -> _Found:
     resets_at = None
-    if kind is ScanKind.SESSION_LIMIT:
+    if kind is FailureKind.SESSION_LIMIT:
         reset = _RESETS_AT.search(text + " ")
         resets_at = reset.group(1).strip() if reset else None
     if retry_after is None:
@@ -396,7 +350,7 @@ def _found(
         if retry:
             value = float(retry.group(1))
             retry_after = value / 1000 if (retry.group(2) or "").startswith("m") else value
-    return _Found(kind, action, text, retry_after, resets_at)
+    return _Found(kind, text, retry_after, resets_at)
 
 
 def _classify_json(event: dict[str, Any]) -> _Found | None:
@@ -415,23 +369,23 @@ def _classify_json(event: dict[str, Any]) -> _Found | None:
     if kind == "system" and event.get("subtype") == "api_retry":
         status = event.get("error_status") or event.get("status")
         base = _status_kind(status)
-        if base not in (ScanKind.RATE_LIMIT, ScanKind.OVERLOADED):
+        if base not in (FailureKind.RATE_LIMIT, FailureKind.OVERLOADED):
             return None
         delay = event.get("retry_delay_ms")
         retry_after = delay / 1000 if isinstance(delay, (int, float)) else None
         text = _text_of(event.get("error")) or f"API retry after HTTP {status}"
-        return _found(base, DEFAULT_ACTIONS[base], text, retry_after)
+        return _found(base, text, retry_after)
     return None
 
 
-def _structured(base: ScanKind | None, text: str) -> _Found | None:
+def _structured(base: FailureKind | None, text: str) -> _Found | None:
     """A structured failure: its kind, refined by its own message where that says more."""
     rule = _match_rules(text) if text else None
     if base is None:
-        return _found(rule.kind, rule.action, text) if rule else None
+        return _found(rule.kind, text) if rule else None
     if rule is not None and (rule.kind is base or rule.kind in _REFINES.get(base, set())):
-        return _found(rule.kind, rule.action, text)
-    return _found(base, DEFAULT_ACTIONS[base], text or base.value)
+        return _found(rule.kind, text)
+    return _found(base, text or base.value)
 
 
 def _text_of(value: object) -> str:
@@ -444,7 +398,7 @@ def _text_of(value: object) -> str:
     return ""
 
 
-def _status_kind(value: object) -> ScanKind | None:
+def _status_kind(value: object) -> FailureKind | None:
     if isinstance(value, str) and value.isdigit():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):

@@ -21,44 +21,30 @@ from pathlib import Path
 from tkinter import messagebox
 from typing import Any, TypeVar
 
-from tray import messages
-from tray.autostart import Autostart, for_this_system
-from tray.credentials import AuthMethod, Credentials
-from tray.engine import (
-    AuthFailure,
-    EngineEvent,
-    RunFinished,
-    RunManager,
-    ScanNotice,
-    ShotChanged,
-    ShotStatus,
-    count_working,
-)
+from tray.credentials.keychain import BackendAssessment, StorageOutcome, load_isolated
+from tray.credentials.model import AuthMethod, Credentials, SetupStep
+from tray.credentials.validation import CredentialsCheck
 from tray.errors import MultishotError
-from tray.history import History
-from tray.keychain import BackendAssessment, CredentialStore, load_isolated
+from tray.failures import FailureKind, Remedy, policy_for
 from tray.redaction import mask
-from tray.run_spec import RunSpec
-from tray.scanner import ScanKind
+from tray.runs.display import RunOverview
+from tray.runs.events import AuthFailure, EngineEvent, RunFinished, ScanNotice, ShotChanged
+from tray.runs.layout import RunFolder
+from tray.runs.spec import RunSpec
+from tray.runs.status import RunStatus, ShotStatus, count_working
+from tray.service import Service
+from tray.ui import messages
+from tray.ui.autostart import Autostart, for_this_system
 from tray.ui.dialogs import ActionsWindow, LogViewer, NewRunDialog, RunsWindow
 from tray.ui.icons import NOTIFICATION_ICON, IconState, asset, draw_icon
 from tray.ui.menu import MenuState, RunEntry, build_menu
 from tray.ui.notifications import Notifier
-from tray.ui.wizard import SetupWizard, Step
-from tray.validation import check_credentials
+from tray.ui.wizard import SetupWizard
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 DRAIN_MS = 50
 RECENT_RUNS = 8
-
-_WIZARD_STEP = {
-    ScanKind.EXPIRED: Step.CLAUDE,
-    ScanKind.REVOKED: Step.CLAUDE,
-    ScanKind.INVALID: Step.CLAUDE,
-    ScanKind.NOT_LOGGED_IN: Step.CLAUDE,
-    ScanKind.ORG_DISABLED: Step.METHOD,
-}
 
 
 class TrayApp:
@@ -66,26 +52,22 @@ class TrayApp:
         self,
         root: tk.Tk,
         *,
-        store: CredentialStore | None = None,
-        history: History | None = None,
+        service: Service | None = None,
         notifier: Notifier | None = None,
         autostart: Autostart | None = None,
         with_icon: bool = True,
     ) -> None:
         self.root = root
-        self.store = store or CredentialStore()
-        self.history_path = history.path if history else None
-        self._history = history
+        self.service = service or Service()
         self._inbox: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self.notifier = notifier or Notifier(
             icon_path=asset(NOTIFICATION_ICON), fallback=self._notify_with_icon
         )
         self.credentials: Credentials | None = None
         self.assessment: BackendAssessment | None = None
-        self.manager: RunManager | None = None
         self.auth_error: AuthFailure | None = None
-        self.notified: set[tuple[str, ScanKind]] = set()
-        self.run_status: dict[str, str] = {}
+        self.notified: set[tuple[str, FailureKind]] = set()
+        self.run_status: dict[str, RunStatus] = {}
         self.shot_status: dict[str, dict[int, ShotStatus]] = {}
         self.wizard: SetupWizard | None = None
         self.runs_window: RunsWindow | None = None
@@ -95,6 +77,7 @@ class TrayApp:
         self.quitting = False
         self.autostart = autostart or for_this_system()
         self.start_at_login = self.autostart.is_enabled()
+        self.service.subscribe(lambda event: self.in_tk(lambda: self._on_engine_event(event)))
         if with_icon:
             self._start_icon()
         self.root.after(DRAIN_MS, self._drain)
@@ -132,15 +115,15 @@ class TrayApp:
                 action()
             except Exception:
                 log.exception("a tray action failed")
-        if not self.quitting:
-            self.root.after(DRAIN_MS, self._drain)
+        # Also while quitting: the callback that ends the Tk loop comes through here.
+        self.root.after(DRAIN_MS, self._drain)
 
     # -- start -------------------------------------------------------------------------------
 
     def start(self) -> None:
         """Read the keychain in a worker; the icon is already up."""
 
-        service = self.store.service
+        service = self.service.store.service
         self.in_worker(lambda: load_isolated(service), self._loaded, self._load_failed)
 
     def _loaded(self, result: tuple[BackendAssessment, Credentials | None]) -> None:
@@ -162,13 +145,11 @@ class TrayApp:
         self.refresh()
 
     def _set_credentials(self, credentials: Credentials | None) -> None:
+        first = self.credentials is None
         self.credentials = credentials
-        if credentials is not None and self.manager is None:
-            self.manager = RunManager(credentials, history=self._history)
-            self.manager.subscribe(lambda event: self.in_tk(lambda: self._on_engine_event(event)))
-            manager = self.manager
+        if credentials is not None and first:
             self.in_worker(
-                lambda: _cleanup_after_crash(manager),
+                lambda: self.service.recover_after_crash(credentials),
                 self._cleaned,
                 lambda exc: log.info("cleanup: %s", exc),
             )
@@ -194,7 +175,7 @@ class TrayApp:
         return sum(
             1
             for run_id, shots in self.shot_status.items()
-            if self.run_status.get(run_id) == "running"
+            if self.run_status.get(run_id) is RunStatus.RUNNING
             for status in shots.values()
             if not status.is_final
         )
@@ -209,7 +190,11 @@ class TrayApp:
                 f"Daytona: {mask(credentials.daytona_api_key)}",
             )
         runs = tuple(
-            RunEntry(run_id, f"{run_id[-6:]} — {self._run_label(run_id)}", status == "running")
+            RunEntry(
+                run_id,
+                f"{run_id[-6:]} — {self._run_label(run_id)}",
+                status is RunStatus.RUNNING,
+            )
             for run_id, status in list(self.run_status.items())[-RECENT_RUNS:][::-1]
         )
         return MenuState(
@@ -221,12 +206,11 @@ class TrayApp:
         )
 
     def _run_label(self, run_id: str) -> str:
-        status = self.run_status.get(run_id, "")
-        if status != "running":
-            return status.replace("_", " ")
+        status = self.run_status.get(run_id, RunStatus.RUNNING)
+        if status is not RunStatus.RUNNING:
+            return status.label
         shots = self.shot_status.get(run_id, {})
-        running = count_working(status.value for status in shots.values())
-        return f"running {running}/{len(shots)}"
+        return f"running {count_working(shots.values())}/{len(shots)}"
 
     def refresh(self) -> None:
         state, active, tooltip = self.icon_state()
@@ -242,7 +226,7 @@ class TrayApp:
     def _on_engine_event(self, event: EngineEvent) -> None:
         if isinstance(event, ShotChanged):
             shot = event.shot
-            self.run_status.setdefault(shot.run_id, "running")
+            self.run_status.setdefault(shot.run_id, RunStatus.RUNNING)
             self.shot_status.setdefault(shot.run_id, {})[shot.number] = shot.status
         elif isinstance(event, ScanNotice):
             self._on_scan(event)
@@ -250,12 +234,10 @@ class TrayApp:
             self._on_auth_failure(event)
         elif isinstance(event, RunFinished):
             self.run_status[event.run_id] = event.status
-            self.notifier.notify(
-                messages.run_finished_notice(event.status, event.succeeded, event.total)
-            )
-            if "Daytona did not accept" in event.detail:
-                self.auth_error = None
-                self.open_wizard(Step.DAYTONA)
+            if event.failure is None:  # a failure that stopped the run was announced already
+                self.notifier.notify(
+                    messages.run_finished_notice(event.status, event.succeeded, event.total)
+                )
         self.refresh()
 
     def _on_scan(self, notice: ScanNotice) -> None:
@@ -263,17 +245,19 @@ class TrayApp:
         if (notice.run_id, kind) in self.notified:
             return
         self.notified.add((notice.run_id, kind))
-        if kind is ScanKind.CONFLICT:
+        policy = policy_for(kind)
+        if policy.remedy is Remedy.CLEAR_ONE_METHOD:
             self._resolve_conflict()
-        if kind not in _WIZARD_STEP:  # auth kinds are told through AuthFailure, once per run
-            self.notifier.notify(messages.scan_notice(notice.event))
+        if not policy.stops_run:  # those are told through AuthFailure, once per run
+            self.notifier.notify(messages.failure_notice(kind, notice.event.resets_at))
 
     def _on_auth_failure(self, failure: AuthFailure) -> None:
-        self.notifier.notify(messages.scan_notice(failure.event))
-        if failure.kind is ScanKind.BILLING:
+        self.notifier.notify(messages.failure_notice(failure.kind))
+        step = policy_for(failure.kind).fix_step
+        if step is None:
             return
         self.auth_error = failure
-        self.open_wizard(_WIZARD_STEP.get(failure.kind, Step.CLAUDE))
+        self.open_wizard(step)
 
     def _resolve_conflict(self) -> None:
         credentials = self.credentials
@@ -307,10 +291,10 @@ class TrayApp:
         NewRunDialog(self.root, self.start_run)
 
     def start_run(self, spec: RunSpec) -> str | None:
-        if self.manager is None:
+        if self.credentials is None:
             return None
-        run_id = self.manager.start(spec)
-        self.run_status[run_id] = "running"
+        run_id = self.service.start_run(self.credentials, spec)
+        self.run_status[run_id] = RunStatus.RUNNING
         self.shot_status[run_id] = {n: ShotStatus.QUEUED for n in range(1, spec.shots + 1)}
         self.refresh()
         return run_id
@@ -330,11 +314,10 @@ class TrayApp:
             return
         self._runs_read_pending = True
 
-        def read() -> list[tuple[str, str, list[dict[str, Any]]]]:
-            history = self.history()
-            return [(r.id, r.status, history.shots(r.id)) for r in history.runs(limit=20)]
+        def read() -> list[RunOverview]:
+            return self.service.recent_runs(limit=20)
 
-        def show(runs: list[tuple[str, str, list[dict[str, Any]]]]) -> None:
+        def show(runs: list[RunOverview]) -> None:
             self._runs_read_pending = False
             window.refresh(runs)
 
@@ -344,34 +327,29 @@ class TrayApp:
 
         self.in_worker(read, show, failed)
 
-    def history(self) -> History:
-        if self._history is None:
-            self._history = History(self.history_path)
-        return self._history
-
     def check_credentials(self) -> None:
         credentials = self.credentials
         if credentials is None:
             return
 
-        def report(check: Any) -> None:
+        def report(check: CredentialsCheck) -> None:
             messagebox.showinfo(
                 "Multishot credentials",
                 f"Daytona: {check.daytona.status.value} — {check.daytona.message}\n\n"
                 f"Claude: {check.claude.status.value} — {check.claude.message}",
             )
 
-        self.in_worker(lambda: check_credentials(credentials), report)
+        self.in_worker(lambda: self.service.check_credentials(credentials), report)
 
     def setup_credentials(self) -> None:
         self.in_tk(self.open_wizard)
 
     def fix_credentials(self) -> None:
         failure = self.auth_error
-        step = _WIZARD_STEP.get(failure.kind, Step.CLAUDE) if failure else Step.DAYTONA
-        self.in_tk(lambda: self.open_wizard(step))
+        step = policy_for(failure.kind).fix_step if failure else None
+        self.in_tk(lambda: self.open_wizard(step or SetupStep.DAYTONA))
 
-    def open_wizard(self, step: Step = Step.DAYTONA) -> None:
+    def open_wizard(self, step: SetupStep = SetupStep.DAYTONA) -> None:
         if self.wizard is not None and self.wizard.top.winfo_exists():
             self.wizard.show(step)
             self.wizard.top.lift()
@@ -384,66 +362,56 @@ class TrayApp:
         self.wizard = None
 
     def save_credentials(self, credentials: Credentials, done: Callable[[], None]) -> None:
-        def saved(outcome: Any) -> None:
-            if self.manager is not None:
-                self.manager.set_credentials(credentials)  # for the shots started from now on
+        def saved(outcome: StorageOutcome) -> None:
             self.auth_error = None
             self._set_credentials(credentials)
             self.notifier.notify(messages.credentials_saved_notice(outcome))
             done()
 
-        self.in_worker(lambda: self.store.save(credentials), saved)
+        self.in_worker(lambda: self.service.log_in(credentials), saved)
 
     def log_out(self) -> None:
         self.in_tk(self._log_out)
 
     def _log_out(self) -> None:
-        manager = self.manager
-        if (
-            manager is not None
-            and manager.active()
-            and not messagebox.askyesno(
-                "Log out",
-                "Runs are active. Logging out cancels them and deletes their sandboxes. Continue?",
-            )
+        if self.service.active_runs() and not messagebox.askyesno(
+            "Log out",
+            "Runs are active. Logging out cancels them and deletes their sandboxes. Continue?",
         ):
             return
 
-        def clear() -> None:
-            if manager is not None:
-                manager.shutdown()
-            self.store.clear()
-
         def cleared(_: None) -> None:
-            self.manager = None
             self.credentials = None
             self.auth_error = None
             self.refresh()
             self.notifier.notify(messages.LOGGED_OUT)
 
-        self.in_worker(clear, cleared)
+        self.in_worker(self.service.log_out, cleared)
+
+    def _run_folder(self, run_id: str) -> RunFolder | None:
+        record = self.service.history.run(run_id)
+        return RunFolder(Path(record.folder)) if record else None
 
     def open_folder(self, run_id: str) -> None:
-        record = self.history().run(run_id)
-        if record:
-            _open_path(Path(record.folder))
+        folder = self._run_folder(run_id)
+        if folder:
+            _open_path(folder.path)
 
     def open_patch(self, run_id: str, shot: int) -> None:
-        record = self.history().run(run_id)
-        if record:
-            _open_path(Path(record.folder) / f"shot-{shot}" / "changes.patch")
+        folder = self._run_folder(run_id)
+        if folder:
+            _open_path(folder.shot(shot).patch)
 
     def show_log(self, run_id: str, shot: int = 1) -> None:
         def show() -> None:
-            record = self.history().run(run_id)
-            if record:
-                LogViewer(self.root, Path(record.folder) / f"shot-{shot}" / "stdout.log")
+            folder = self._run_folder(run_id)
+            if folder:
+                LogViewer(self.root, folder.shot(shot).stdout_log)
 
         self.in_tk(show)
 
     def cancel_run(self, run_id: str) -> None:
-        if self.manager is not None:
-            self.manager.cancel(run_id)
+        self.in_worker(lambda: self.service.cancel_run(run_id), lambda _outcome: None)
 
     def toggle_start_at_login(self) -> None:
         wanted = not self.start_at_login
@@ -468,11 +436,9 @@ class TrayApp:
         if self.quitting:
             return
         self.quitting = True
-        manager = self.manager
 
         def finish() -> None:
-            if manager is not None:
-                manager.shutdown(timeout=60)
+            self.service.shutdown(timeout=60)
 
         def done(_: None) -> None:
             if self.icon is not None:
@@ -481,7 +447,6 @@ class TrayApp:
             self.root.quit()
 
         self.in_worker(finish, done, lambda _exc: done(None))
-        self.root.after(DRAIN_MS, self._drain)  # keep the inbox moving while we wait
 
     # -- icon --------------------------------------------------------------------------------
 
@@ -530,18 +495,6 @@ class TrayApp:
             messagebox.showerror("Multishot", str(error))
 
 
-def _cleanup_after_crash(manager: RunManager) -> list[str]:
-    """At start, look for leftovers only when the history shows a run that died.
-
-    Listing sandboxes loads the Daytona SDK (about 70 MB); an idle tray app that
-    was shut down cleanly has nothing to clean and should not pay for it.
-    `multishot cleanup` always sweeps.
-    """
-    if not manager.history.mark_abandoned():
-        return []
-    return manager.cleanup_orphans()
-
-
 def _open_path(path: Path) -> None:
     if sys.platform == "win32":
         os.startfile(path)  # type: ignore[attr-defined]  # noqa: S606
@@ -551,7 +504,7 @@ def _open_path(path: Path) -> None:
 
 def run_tray_app() -> int:
     """`multishot` on a desktop: one instance, Tk on the main thread, icon on its own."""
-    from tray.single_instance import InstanceLock
+    from tray.ui.single_instance import InstanceLock
 
     lock = InstanceLock()
     if not lock.acquire():

@@ -9,7 +9,9 @@ from pathlib import Path
 from tkinter import ttk
 from typing import Any
 
-from tray.run_spec import DEFAULT_SHOTS, MAX_SHOTS, InvalidRunSpec, RunSpec
+from tray.errors import InvalidRunSpec
+from tray.runs.display import RunOverview, format_cost, format_duration
+from tray.runs.spec import DEFAULT_SHOTS, MAX_SHOTS, RunSpec
 from tray.ui.widgets import PAD, close_window, message
 
 LOG_POLL_MS = 500
@@ -126,25 +128,29 @@ class RunsWindow:
         else:
             action(run_id, int(shot) if shot else 1)
 
-    def refresh(self, runs: Sequence[tuple[str, str, list[dict[str, Any]]]]) -> None:
-        """``runs``: (run_id, run status, shot rows from the history), newest first."""
+    def refresh(self, runs: Sequence[RunOverview]) -> None:
+        """``runs``: the recent runs with their shots, newest first."""
         if not self.top.winfo_exists():
             return
         selection = self.tree.selection()
         self.tree.delete(*self.tree.get_children())
-        for run_id, status, shots in runs:
+        for run in runs:
+            run_id = run.record.id
             self.tree.insert(
-                "", "end", iid=run_id, text=run_id, values=(status, "", "", ""), open=True
+                "", "end", iid=run_id, text=run_id, values=(run.progress, "", "", ""), open=True
             )
-            for shot in shots:
-                cost = f"${shot['cost_usd']:.4f}" if shot.get("cost_usd") is not None else ""
-                duration = f"{shot['duration_ms'] / 1000:.1f} s" if shot.get("duration_ms") else ""
+            for shot in run.shots:
                 self.tree.insert(
                     run_id,
                     "end",
-                    iid=f"{run_id}/{shot['number']}",
-                    text=f"shot {shot['number']}",
-                    values=(shot["status"], cost, duration, shot.get("detail") or ""),
+                    iid=f"{run_id}/{shot.number}",
+                    text=f"shot {shot.number}",
+                    values=(
+                        shot.status.label,
+                        format_cost(shot.cost_usd),
+                        format_duration(shot.duration_ms),
+                        shot.detail,
+                    ),
                 )
         existing = [iid for iid in selection if self.tree.exists(iid)]
         if existing:

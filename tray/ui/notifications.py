@@ -15,8 +15,8 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-from tray.messages import Notice
 from tray.redaction import redact
+from tray.ui.messages import Notice
 
 TITLE_LIMIT = 64  # Windows balloons refuse longer titles...
 BODY_LIMIT = 256  # ...and longer messages; the same limits read well everywhere

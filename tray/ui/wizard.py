@@ -8,34 +8,26 @@ this window only shows progress and results.
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import tkinter as tk
 from collections.abc import Callable
 from tkinter import ttk
 from typing import Protocol, TypeVar
 
-from tray.credentials import AuthMethod, Credentials
-from tray.errors import InvalidSecretInput, LocalLoginError
-from tray.local_login import LocalLogin, find_local_login
-from tray.redaction import mask
-from tray.secret_input import SecretKind, read_secret
-from tray.ui.widgets import PAD, SecretEntry, close_window, link, message
-from tray.validation import (
+from tray.credentials.local_login import LocalLogin, find_local_login
+from tray.credentials.model import AuthMethod, Credentials, SetupStep
+from tray.credentials.secret_input import SecretKind, read_secret
+from tray.credentials.validation import (
     CheckResult,
     CheckStatus,
     CredentialsCheck,
     check_credentials,
     describe_expiry,
 )
+from tray.errors import InvalidSecretInput, LocalLoginError
+from tray.redaction import mask
+from tray.ui.widgets import PAD, SecretEntry, close_window, link, message
 
 T = TypeVar("T")
-
-
-class Step(enum.IntEnum):
-    DAYTONA = 1
-    METHOD = 2
-    CLAUDE = 3
-    VALIDATE = 4
 
 
 class WizardHost(Protocol):
@@ -53,7 +45,7 @@ class SetupWizard:
         self,
         host: WizardHost,
         *,
-        start_at: Step = Step.DAYTONA,
+        start_at: SetupStep = SetupStep.DAYTONA,
         current: Credentials | None = None,
         on_close: Callable[[], None] | None = None,
     ) -> None:
@@ -74,10 +66,10 @@ class SetupWizard:
         body = ttk.Frame(self.top, padding=2 * PAD)
         body.pack(fill="both", expand=True)
         self.pages = {
-            Step.DAYTONA: self._daytona_page(body),
-            Step.METHOD: self._method_page(body),
-            Step.CLAUDE: self._claude_page(body),
-            Step.VALIDATE: self._validate_page(body),
+            SetupStep.DAYTONA: self._daytona_page(body),
+            SetupStep.METHOD: self._method_page(body),
+            SetupStep.CLAUDE: self._claude_page(body),
+            SetupStep.VALIDATE: self._validate_page(body),
         }
         buttons = ttk.Frame(self.top, padding=(2 * PAD, 0, 2 * PAD, 2 * PAD))
         buttons.pack(fill="x")
@@ -168,19 +160,19 @@ class SetupWizard:
 
     # -- navigation --------------------------------------------------------------------
 
-    def show(self, step: Step) -> None:
+    def show(self, step: SetupStep) -> None:
         for page in self.pages.values():
             page.pack_forget()
         self.step = step
         self.pages[step].pack(fill="both", expand=True)
-        self.back_button.configure(state="normal" if step > Step.DAYTONA else "disabled")
+        self.back_button.configure(state="normal" if step > SetupStep.DAYTONA else "disabled")
         self.next_button.configure(state="normal", text="Next")
-        if step is Step.DAYTONA:
+        if step is SetupStep.DAYTONA:
             self.daytona_entry.focus()
-        elif step is Step.CLAUDE:
+        elif step is SetupStep.CLAUDE:
             self._prepare_claude_page()
             self.next_button.configure(text="Validate & Save")
-        elif step is Step.VALIDATE:
+        elif step is SetupStep.VALIDATE:
             self.next_button.configure(text="Save anyway", state="disabled")
 
     def _prepare_claude_page(self) -> None:
@@ -202,19 +194,19 @@ class SetupWizard:
         self.claude_entry.focus()
 
     def next(self) -> None:
-        if self.step is Step.DAYTONA:
+        if self.step is SetupStep.DAYTONA:
             if self._field_ok(SecretKind.DAYTONA_API_KEY, self.daytona_entry, self.daytona_error):
-                self.show(Step.METHOD)
-        elif self.step is Step.METHOD:
-            self.show(Step.CLAUDE)
-        elif self.step is Step.CLAUDE:
+                self.show(SetupStep.METHOD)
+        elif self.step is SetupStep.METHOD:
+            self.show(SetupStep.CLAUDE)
+        elif self.step is SetupStep.CLAUDE:
             self.validate()
-        elif self.step is Step.VALIDATE and self.credentials is not None:
+        elif self.step is SetupStep.VALIDATE and self.credentials is not None:
             self._save(self.credentials)
 
     def back(self) -> None:
-        if self.step > Step.DAYTONA:
-            self.show(Step(self.step - 1))
+        if self.step > SetupStep.DAYTONA:
+            self.show(SetupStep(self.step - 1))
 
     def cancel(self) -> None:
         self.close()
@@ -242,7 +234,7 @@ class SetupWizard:
 
     def validate(self) -> None:
         if not self._field_ok(SecretKind.DAYTONA_API_KEY, self.daytona_entry, self.daytona_error):
-            self.show(Step.DAYTONA)
+            self.show(SetupStep.DAYTONA)
             return
         kind = self._claude_kind()
         if not self._field_ok(kind, self.claude_entry, self.claude_error):
@@ -261,7 +253,7 @@ class SetupWizard:
             claude_oauth_token=secret if method is AuthMethod.OAUTH_TOKEN else None,
             oauth_token_expires_at=expiry,
         )
-        self.show(Step.VALIDATE)
+        self.show(SetupStep.VALIDATE)
         self.daytona_result.configure(text="Daytona API key: checking…")
         self.claude_result.configure(text="Claude credential: checking…")
         self.progress.start(12)
@@ -278,10 +270,10 @@ class SetupWizard:
         self.daytona_result.configure(text=_line("Daytona API key", check.daytona))
         self.claude_result.configure(text=_line("Claude credential", check.claude))
         if check.daytona.status is CheckStatus.INVALID:
-            self.show(Step.DAYTONA)
+            self.show(SetupStep.DAYTONA)
             self.daytona_error.configure(text=check.daytona.message)
         elif check.claude.status is CheckStatus.INVALID:
-            self.show(Step.CLAUDE)
+            self.show(SetupStep.CLAUDE)
             self.claude_error.configure(text=check.claude.message)
         elif check.all_confirmed and self.credentials is not None:
             self._save(self.credentials)

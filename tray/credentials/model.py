@@ -6,10 +6,28 @@ import dataclasses
 import datetime as dt
 import enum
 
+from tray.errors import IncompleteCredentials
 from tray.redaction import mask, remember
+
+__all__ = [
+    "ANTHROPIC_API_KEY_ENV",
+    "CLAUDE_OAUTH_TOKEN_ENV",
+    "AuthMethod",
+    "Credentials",
+    "SetupStep",
+]
 
 ANTHROPIC_API_KEY_ENV = "ANTHROPIC_API_KEY"
 CLAUDE_OAUTH_TOKEN_ENV = "CLAUDE_CODE_OAUTH_TOKEN"
+
+
+class SetupStep(enum.IntEnum):
+    """The steps of setting up credentials: the wizard's screens, `multishot login`'s prompts."""
+
+    DAYTONA = 1
+    METHOD = 2
+    CLAUDE = 3
+    VALIDATE = 4
 
 
 class AuthMethod(str, enum.Enum):
@@ -21,10 +39,6 @@ class AuthMethod(str, enum.Enum):
     @property
     def label(self) -> str:
         return "API key" if self is AuthMethod.API_KEY else "OAuth token"
-
-
-class IncompleteCredentials(ValueError):
-    """The chosen method's secret is missing."""
 
 
 @dataclasses.dataclass(frozen=True, repr=False)

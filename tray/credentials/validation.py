@@ -16,9 +16,11 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from tray import config, daytona_api
-from tray.credentials import AuthMethod, Credentials
+from tray import config
+from tray.credentials.model import AuthMethod, Credentials
+from tray.errors import DaytonaKeyRejected, DaytonaRateLimited, DaytonaUnreachable, SandboxError
 from tray.redaction import redact
+from tray.sandbox import daytona
 
 if TYPE_CHECKING:
     import httpx
@@ -185,12 +187,12 @@ def check_daytona_api_key(
 ) -> CheckResult:
     """List one sandbox with the real SDK."""
     try:
-        daytona_api.verify_api_key(api_key, api_url, timeout)
-    except daytona_api.DaytonaKeyRejected as exc:
+        daytona.verify_api_key(api_key, api_url, timeout)
+    except DaytonaKeyRejected as exc:
         return CheckResult(CheckStatus.INVALID, exc.message)
-    except daytona_api.DaytonaRateLimited as exc:
+    except DaytonaRateLimited as exc:
         return CheckResult(CheckStatus.VALID, exc.message)
-    except (daytona_api.DaytonaUnreachable, daytona_api.SandboxError) as exc:
+    except (DaytonaUnreachable, SandboxError) as exc:
         return CheckResult(CheckStatus.UNREACHABLE, exc.message)
     return CheckResult(CheckStatus.VALID, "The Daytona API key works.")
 

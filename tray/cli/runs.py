@@ -8,34 +8,39 @@ import json
 import os
 import queue
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tray.cli_console import EXIT_CANCELLED, EXIT_ERROR, EXIT_INVALID, EXIT_OK, EXIT_USAGE, Console
-from tray.credentials import Credentials
-from tray.engine import (
+from tray.cli.console import (
+    EXIT_CANCELLED,
+    EXIT_ERROR,
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_USAGE,
+    Console,
+    Handler,
+)
+from tray.errors import InvalidRunSpec
+from tray.failures import policy_for
+from tray.runs.display import RunOverview, format_cost, format_duration, plural
+from tray.runs.events import (
     AuthFailure,
     EngineEvent,
     RunFinished,
-    RunManager,
     ScanNotice,
     ShotChanged,
     ShotSnapshot,
-    count_working,
 )
-from tray.errors import MultishotError
-from tray.history import History, RunRecord
-from tray.keychain import CredentialStore
-from tray.run_spec import DEFAULT_SHOTS, InvalidRunSpec, RunSpec
-from tray.secret_input import DAYTONA_API_KEY_ENV, credentials_from_environment
+from tray.runs.layout import RunFolder
+from tray.runs.spec import DEFAULT_SHOTS, RunSpec
+from tray.runs.status import RunStatus, ShotStatus
+from tray.service import CancelOutcome, Service
 
-Handler = Callable[[argparse.Namespace, CredentialStore, Console], int]
+__all__ = ["add_run_commands"]
+
 CANCEL_WAIT_SECONDS = 180
-
-
-class NotLoggedIn(MultishotError):
-    title = "Not logged in"
+# How long `run` waits for any engine event before checking that the run is still going.
+EVENT_WAIT_SECONDS = 5.0
 
 
 def add_run_commands(commands: Any) -> dict[str | None, Handler]:
@@ -64,7 +69,12 @@ def add_run_commands(commands: Any) -> dict[str | None, Handler]:
     logs.add_argument("--stderr", action="store_true", help="the shot's stderr instead")
     cancel = commands.add_parser("cancel", help="cancel a running run")
     cancel.add_argument("run_id", metavar="RUN")
-    commands.add_parser("cleanup", help="delete sandboxes left behind by a crash")
+    commands.add_parser(
+        "cleanup",
+        help="delete sandboxes left behind by a crash",
+        description="Delete every Multishot sandbox in the Daytona account that no running "
+        "run owns, for example after the computer or Multishot was killed.",
+    )
     return {
         "run": _run,
         "runs": _runs,
@@ -75,27 +85,17 @@ def add_run_commands(commands: Any) -> dict[str | None, Handler]:
     }
 
 
-def credentials_for_run(store: CredentialStore) -> Credentials:
-    """The environment's credentials when DAYTONA_API_KEY is set, else the keychain's."""
-    if os.environ.get(DAYTONA_API_KEY_ENV):
-        return credentials_from_environment(os.environ)
-    credentials = store.load()
-    if credentials is None:
-        raise NotLoggedIn(
-            "No credentials: run `multishot login`, or set DAYTONA_API_KEY and "
-            "ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN."
-        )
-    return credentials
-
-
-def _run(args: argparse.Namespace, store: CredentialStore, console: Console) -> int:
+def _run(args: argparse.Namespace, service: Service, console: Console) -> int:
     try:
         spec = _spec(args)
     except InvalidRunSpec as exc:
         console.warn(f"{exc.title}: {exc.message}")
         return EXIT_USAGE
-    manager = RunManager(credentials_for_run(store))
-    return _run_with(manager, spec, args, console)
+    credentials = service.credentials_for_run()
+    recovered = service.recover_after_crash(credentials)
+    if recovered and not args.json:
+        console.say(f"Deleted {plural(len(recovered), 'sandbox')} left behind by a crashed run.")
+    return _run_with(service, service.start_run(credentials, spec), spec, args, console)
 
 
 def _spec(args: argparse.Namespace) -> RunSpec:
@@ -113,19 +113,25 @@ def _spec(args: argparse.Namespace) -> RunSpec:
 
 
 def _run_with(
-    manager: RunManager, spec: RunSpec, args: argparse.Namespace, console: Console
+    service: Service, run_id: str, spec: RunSpec, args: argparse.Namespace, console: Console
 ) -> int:
     events: queue.Queue[EngineEvent] = queue.Queue()
-    manager.subscribe(events.put)
-    run_id = manager.start(spec)
+    service.subscribe(events.put)
     progress = _Progress(console, spec.shots, live=console.out.isatty(), quiet=args.json)
     if not args.json:
-        console.say(f"Run {run_id}: {spec.shots} shots. Ctrl-C cancels and deletes the sandboxes.")
+        console.say(
+            f"Run {run_id}: {plural(spec.shots, 'shot')}. Ctrl-C cancels and deletes the sandboxes."
+        )
     finished: RunFinished | None = None
     auth: AuthFailure | None = None
     try:
         while finished is None:
-            event = events.get()
+            try:
+                event = events.get(timeout=EVENT_WAIT_SECONDS)
+            except queue.Empty:
+                if service.wait(run_id, 0) and events.empty():
+                    break  # the run ended without a word: never wait for ever
+                continue
             if isinstance(event, ShotChanged):
                 progress.update(event.shot)
             elif isinstance(event, AuthFailure):
@@ -136,29 +142,27 @@ def _run_with(
                 finished = event
     except KeyboardInterrupt:
         console.warn("\nCancelling: stopping the shots and deleting their sandboxes…")
-        manager.cancel(run_id)
-        manager.wait(run_id, CANCEL_WAIT_SECONDS)
+        service.cancel_run(run_id)
+        service.wait(run_id, CANCEL_WAIT_SECONDS)
         return EXIT_CANCELLED
     finally:
-        manager.shutdown(timeout=CANCEL_WAIT_SECONDS)
-    summary = _run_summary(manager.history, run_id)
+        service.shutdown(timeout=CANCEL_WAIT_SECONDS)
+    overview = service.overview(run_id)
     if args.json:
-        console.say(json.dumps(summary, indent=2))
+        console.say(json.dumps(_run_summary(overview), indent=2))
     else:
         progress.finish()
-        _print_run(console, summary)
+        _print_run(console, overview, finished.detail if finished else None)
         if auth is not None:
-            console.warn(_auth_advice(auth))
+            policy = policy_for(auth.kind)
+            console.warn(f"{policy.title}: {auth.excerpt}\n{policy.advice}")
     if auth is not None:
-        return EXIT_INVALID
+        return EXIT_INVALID if policy_for(auth.kind).stops_run else EXIT_ERROR
+    if finished is None:
+        return EXIT_ERROR
+    if finished.status is RunStatus.CANCELLED:
+        return EXIT_CANCELLED
     return EXIT_OK if finished.succeeded == finished.total else EXIT_ERROR
-
-
-def _auth_advice(event: AuthFailure) -> str:
-    return (
-        f"Authentication failed ({event.kind.value}): {event.event.excerpt}\n"
-        "Fix the credentials with `multishot login`, then start the run again."
-    )
 
 
 class _Progress:
@@ -168,11 +172,11 @@ class _Progress:
         self.console = console
         self.live = live
         self.quiet = quiet
-        self.lines = [f"shot {n}: queued" for n in range(1, shots + 1)]
+        self.lines = [f"shot {n}: {ShotStatus.QUEUED.label}" for n in range(1, shots + 1)]
         self.drawn = False
 
     def update(self, shot: ShotSnapshot) -> None:
-        line = f"shot {shot.number}: {shot.status.value}"
+        line = f"shot {shot.number}: {shot.status.label}"
         if shot.detail:
             line += f" — {shot.detail}"
         if self.lines[shot.number - 1] == line:
@@ -211,38 +215,32 @@ def _terminal_width() -> int:
         return 100
 
 
-def _run_summary(history: History, run_id: str) -> dict[str, Any]:
-    record = history.run(run_id)
-    if record is None:
-        raise MultishotError(f"No run {run_id} in the history.")
-    shots = history.shots(run_id)
+def _run_summary(overview: RunOverview) -> dict[str, Any]:
+    record = overview.record
     return {
         "run_id": record.id,
-        "status": record.status,
+        "status": overview.status.value,
         "detail": record.detail,
         "prompt": record.prompt,
         "created_at": _time(record.created_at),
         "finished_at": _time(record.finished_at),
         "folder": record.folder,
-        "succeeded": sum(1 for s in shots if s["status"] == "succeeded"),
+        "succeeded": overview.succeeded,
         "shots": [
             {
-                key: shot[key]
-                for key in (
-                    "number",
-                    "status",
-                    "detail",
-                    "exit_code",
-                    "cost_usd",
-                    "turns",
-                    "duration_ms",
-                    "error_kind",
-                    "patch_path",
-                    "log_path",
-                    "changed_files",
-                )
+                "number": shot.number,
+                "status": shot.status.value,
+                "detail": shot.detail,
+                "exit_code": shot.exit_code,
+                "cost_usd": shot.cost_usd,
+                "turns": shot.turns,
+                "duration_ms": shot.duration_ms,
+                "error_kind": shot.failure.value if shot.failure else None,
+                "patch_path": shot.patch_path,
+                "log_path": shot.log_path,
+                "changed_files": shot.changed_files,
             }
-            for shot in shots
+            for shot in overview.shots
         ],
     }
 
@@ -251,67 +249,50 @@ def _time(stamp: float | None) -> str | None:
     return dt.datetime.fromtimestamp(stamp).isoformat(timespec="seconds") if stamp else None
 
 
-def _print_run(console: Console, summary: dict[str, Any]) -> None:
-    console.say(f"Run {summary['run_id']}: {summary['status']}. {summary['detail']}")
-    for shot in summary["shots"]:
-        cost = f"${shot['cost_usd']:.4f}" if shot["cost_usd"] is not None else "-"
-        seconds = f"{shot['duration_ms'] / 1000:.1f} s" if shot["duration_ms"] else "-"
-        status = f"{shot['status']:<15}"
-        console.say(f"  shot {shot['number']}: {status} {cost:>9} {seconds:>8}  {shot['detail']}")
-        if shot["patch_path"]:
-            console.say(f"      patch: {shot['patch_path']}")
-    console.say(f"Results: {summary['folder']}")
+def _print_run(console: Console, overview: RunOverview, detail: str | None = None) -> None:
+    record = overview.record
+    console.say(f"Run {record.id}: {overview.status.label}. {detail or record.detail}")
+    for shot in overview.shots:
+        cost = format_cost(shot.cost_usd)
+        seconds = format_duration(shot.duration_ms)
+        console.say(
+            f"  shot {shot.number}: {shot.status.label:<22} {cost:>9} {seconds:>11}  {shot.detail}"
+        )
+        if shot.patch_path:
+            console.say(f"      patch: {shot.patch_path}")
+    console.say(f"Results: {record.folder}")
 
 
-def _runs(args: argparse.Namespace, store: CredentialStore, console: Console) -> int:
-    history = History()
-    history.mark_abandoned()
-    records = history.runs(limit=50)
+def _runs(args: argparse.Namespace, service: Service, console: Console) -> int:
+    overviews = service.recent_runs(limit=50)
     if args.json:
-        console.say(json.dumps([_run_summary(history, r.id) for r in records], indent=2))
+        console.say(json.dumps([_run_summary(o) for o in overviews], indent=2))
         return EXIT_OK
-    if not records:
+    if not overviews:
         console.say('No runs yet. Start one with `multishot run "PROMPT"`.')
-    for record in records:
-        shots = history.shots(record.id)
-        succeeded = sum(1 for s in shots if s["status"] == "succeeded")
-        status = _live_status(record, shots)
-        prompt = " ".join(record.prompt.split())[:50]
-        console.say(f"{record.id}  {status:<14} {succeeded}/{len(shots)}  {prompt}")
+    for overview in overviews:
+        prompt = " ".join(overview.record.prompt.split())[:50]
+        console.say(
+            f"{overview.record.id}  {overview.progress:<22} "
+            f"{overview.succeeded}/{len(overview.shots)}  {prompt}"
+        )
     return EXIT_OK
 
 
-def _live_status(record: RunRecord, shots: list[dict[str, Any]]) -> str:
-    if record.finished_at is None:
-        running = count_working(shot["status"] for shot in shots)
-        return f"running {running}/{len(shots)}"
-    return record.status
-
-
-def _find(history: History, run_id: str) -> RunRecord:
-    record = history.find_run(run_id)
-    if record is None:
-        raise MultishotError(f"No run matches '{run_id}'. `multishot runs` lists them.")
-    return record
-
-
-def _show(args: argparse.Namespace, store: CredentialStore, console: Console) -> int:
-    history = History()
-    summary = _run_summary(history, _find(history, args.run_id).id)
+def _show(args: argparse.Namespace, service: Service, console: Console) -> int:
+    overview = service.overview(args.run_id)
     if args.json:
-        console.say(json.dumps(summary, indent=2))
+        console.say(json.dumps(_run_summary(overview), indent=2))
     else:
-        console.say(f"Prompt: {summary['prompt']}")
-        _print_run(console, summary)
+        console.say(f"Prompt: {overview.record.prompt}")
+        _print_run(console, overview)
     return EXIT_OK
 
 
-def _logs(args: argparse.Namespace, store: CredentialStore, console: Console) -> int:
-    history = History()
-    record = _find(history, args.run_id)
-    path = (
-        Path(record.folder) / f"shot-{args.shot}" / ("stderr.log" if args.stderr else "stdout.log")
-    )
+def _logs(args: argparse.Namespace, service: Service, console: Console) -> int:
+    record = service.find_run(args.run_id)
+    shot = RunFolder(Path(record.folder)).shot(args.shot)
+    path = shot.stderr_log if args.stderr else shot.stdout_log
     if not path.exists():
         console.warn(f"Run {record.id} has no log for shot {args.shot}.")
         return EXIT_USAGE
@@ -322,27 +303,29 @@ def _logs(args: argparse.Namespace, store: CredentialStore, console: Console) ->
     return EXIT_OK
 
 
-def _cancel(args: argparse.Namespace, store: CredentialStore, console: Console) -> int:
-    history = History()
-    record = _find(history, args.run_id)
-    if record.finished_at is not None:
-        console.warn(f"Run {record.id} already ended ({record.status}).")
+def _cancel(args: argparse.Namespace, service: Service, console: Console) -> int:
+    record = service.find_run(args.run_id)
+    outcome = service.cancel_run(record.id)
+    if outcome is CancelOutcome.ALREADY_ENDED:
+        console.warn(f"Run {record.id} already ended ({record.status.label}).")
         return EXIT_ERROR
-    if not history.request_cancel(record.id):
-        console.warn(f"Run {record.id} could not be cancelled.")
+    if outcome is CancelOutcome.NOT_RUNNING:
+        console.warn(
+            f"Run {record.id} is not running: the process that ran it is gone. "
+            "`multishot cleanup` deletes the sandboxes it left behind."
+        )
         return EXIT_ERROR
     console.say(f"Cancel requested: the process running {record.id} stops it within seconds.")
     return EXIT_OK
 
 
-def _cleanup(args: argparse.Namespace, store: CredentialStore, console: Console) -> int:
-    manager = RunManager(credentials_for_run(store))
+def _cleanup(args: argparse.Namespace, service: Service, console: Console) -> int:
     try:
-        deleted = manager.cleanup_orphans()
+        deleted = service.sweep(service.credentials_for_run())
     finally:
-        manager.shutdown(timeout=5)
+        service.shutdown(timeout=5)
     if deleted:
-        console.say(f"Deleted {len(deleted)} leftover sandbox(es): {', '.join(deleted)}")
+        console.say(f"Deleted {plural(len(deleted), 'leftover sandbox')}: {', '.join(deleted)}")
     else:
         console.say("No leftover sandboxes.")
     return EXIT_OK

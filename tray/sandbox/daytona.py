@@ -18,9 +18,15 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from tray import config
-from tray.errors import MultishotError
+from tray.errors import (
+    DaytonaKeyRejected,
+    DaytonaRateLimited,
+    DaytonaUnreachable,
+    LogStreamDropped,
+    SandboxError,
+)
 from tray.redaction import redact
-from tray.retry import Backoff
+from tray.sandbox.retry import Backoff
 
 if TYPE_CHECKING:
     from daytona import AsyncDaytona, Daytona, Sandbox
@@ -28,27 +34,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-
-class DaytonaKeyRejected(MultishotError):
-    title = "Daytona rejected the API key"
-
-
-class DaytonaRateLimited(MultishotError):
-    title = "Daytona is rate limiting requests"
+# Every sandbox Multishot creates carries these labels, so a crashed run's can be found.
+APP_LABELS = {"app": "multishot"}
+LABEL_RUN = "multishot-run"
+LABEL_SHOT = "multishot-shot"
 
 
-class DaytonaUnreachable(MultishotError):
-    title = "Could not reach Daytona"
-
-
-class SandboxError(MultishotError):
-    """A sandbox operation failed (the sandbox did not start, a command could not run...)."""
-
-    title = "Sandbox problem"
-
-
-class LogStreamDropped(MultishotError):
-    title = "The live log stream dropped"
+def sandbox_labels(run_id: str, shot: int) -> dict[str, str]:
+    return {**APP_LABELS, LABEL_RUN: run_id, LABEL_SHOT: str(shot)}
 
 
 def connect(api_key: str, api_url: str | None = None) -> Daytona:

@@ -22,8 +22,8 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
-from tray.credentials import AuthMethod, Credentials
-from tray.errors import KeychainError, KeychainLocked, KeychainTimeout
+from tray.credentials.model import AuthMethod, Credentials
+from tray.errors import IncompleteCredentials, KeychainError, KeychainLocked, KeychainTimeout
 from tray.redaction import redact
 
 if TYPE_CHECKING:
@@ -364,7 +364,7 @@ def _credentials_from_entries(entries: dict[str, str | None]) -> Credentials | N
             claude_oauth_token=entries.get(ENTRY_OAUTH_TOKEN),
             oauth_token_expires_at=_parse_expiry(entries.get(ENTRY_OAUTH_EXPIRY)),
         )
-    except ValueError:  # an unknown method name, or IncompleteCredentials
+    except (ValueError, IncompleteCredentials):  # an unknown method name, or a gap
         log.warning("stored credentials are incomplete or unreadable; treating them as absent")
         return None
 

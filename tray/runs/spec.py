@@ -6,7 +6,7 @@ import dataclasses
 import re
 from urllib.parse import urlsplit
 
-from tray.errors import MultishotError
+from tray.errors import InvalidRunSpec
 
 MIN_SHOTS = 1
 MAX_SHOTS = 16
@@ -22,10 +22,6 @@ _BRANCH = re.compile(r"^(?!-)(?!.*\.\.)(?!.*//)[A-Za-z0-9._/\-]{1,200}(?<![./])$
 _MODEL = re.compile(r"^[A-Za-z0-9._:\[\]\-]{1,100}$")
 _SCP_LIKE = re.compile(r"^[A-Za-z0-9._\-]+@[A-Za-z0-9.\-]+:[A-Za-z0-9._/~\-]+$")
 _URL_SCHEMES = ("https", "http", "ssh", "git", "file")
-
-
-class InvalidRunSpec(MultishotError):
-    title = "The run can't start"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -19,6 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from tray import config
+from tray.failures import FailureKind
+from tray.runs.status import RunStatus, ShotStatus
+
+__all__ = ["ALIVE_WITHIN_SECONDS", "HEARTBEAT_SECONDS", "History", "RunRecord", "ShotRecord"]
 
 HEARTBEAT_SECONDS = 5.0
 ALIVE_WITHIN_SECONDS = 30.0
@@ -85,7 +89,7 @@ class RunRecord:
     created_at: float
     prompt: str
     spec: dict[str, Any]
-    status: str
+    status: RunStatus
     detail: str
     finished_at: float | None
     folder: str
@@ -103,6 +107,25 @@ class RunRecord:
         if self.owner_host == socket.gethostname() and self.owner_pid is not None:
             return _process_exists(self.owner_pid)
         return True
+
+
+@dataclasses.dataclass(frozen=True)
+class ShotRecord:
+    run_id: str
+    number: int
+    status: ShotStatus
+    detail: str
+    sandbox_id: str | None
+    started_at: float | None
+    finished_at: float | None
+    exit_code: int | None
+    cost_usd: float | None
+    turns: int | None
+    duration_ms: int | None
+    failure: FailureKind | None
+    log_path: str | None
+    patch_path: str | None
+    changed_files: list[str]
 
 
 def _process_exists(pid: int) -> bool:
@@ -140,12 +163,13 @@ class History:
         with self._lock, self._db:
             self._db.execute(
                 "INSERT INTO runs (id, created_at, prompt, spec_json, status, folder, heartbeat_at,"
-                " owner_pid, owner_host) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?)",
+                " owner_pid, owner_host) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run_id,
                     now,
                     prompt,
                     json.dumps(spec),
+                    RunStatus.RUNNING.value,
                     str(folder),
                     now,
                     os.getpid(),
@@ -153,8 +177,8 @@ class History:
                 ),
             )
             self._db.executemany(
-                "INSERT INTO shots (run_id, number, status) VALUES (?, ?, 'queued')",
-                [(run_id, n) for n in range(1, shots + 1)],
+                "INSERT INTO shots (run_id, number, status) VALUES (?, ?, ?)",
+                [(run_id, n, ShotStatus.QUEUED.value) for n in range(1, shots + 1)],
             )
 
     def update_shot(self, run_id: str, number: int, **fields: Any) -> None:
@@ -170,11 +194,11 @@ class History:
                 (*fields.values(), run_id, number),
             )
 
-    def finish_run(self, run_id: str, status: str, detail: str = "") -> None:
+    def finish_run(self, run_id: str, status: RunStatus, detail: str = "") -> None:
         with self._lock, self._db:
             self._db.execute(
                 "UPDATE runs SET status = ?, detail = ?, finished_at = ? WHERE id = ?",
-                (status, detail, time.time(), run_id),
+                (status.value, detail, time.time(), run_id),
             )
 
     def heartbeat(self, run_ids: list[str]) -> list[str]:
@@ -203,13 +227,14 @@ class History:
         """Runs whose owner died (crash, kill -9) are marked "interrupted"; return their ids."""
         dead = [r.id for r in self.runs() if r.finished_at is None and not r.is_alive(now)]
         for run_id in dead:
-            self.finish_run(run_id, "interrupted", "Multishot stopped while this run was going.")
+            self.finish_run(
+                run_id, RunStatus.INTERRUPTED, "Multishot stopped while this run was going."
+            )
             with self._lock, self._db:
                 self._db.execute(
                     # a shot that ended, however, has its finished_at
-                    "UPDATE shots SET status = 'interrupted' "
-                    "WHERE run_id = ? AND finished_at IS NULL",
-                    (run_id,),
+                    "UPDATE shots SET status = ? WHERE run_id = ? AND finished_at IS NULL",
+                    (ShotStatus.INTERRUPTED.value, run_id),
                 )
         return dead
 
@@ -218,14 +243,17 @@ class History:
             row = self._db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
         return _run_record(row) if row else None
 
-    def find_run(self, prefix: str) -> RunRecord | None:
-        """A run by id or unique id prefix."""
+    def find_runs(self, prefix: str, limit: int = 10) -> list[RunRecord]:
+        """Runs whose id is or starts with ``prefix`` (an exact match alone, if there is one)."""
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         with self._lock:
             rows = self._db.execute(
-                "SELECT * FROM runs WHERE id LIKE ? ESCAPE '\\' LIMIT 2",
-                (prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",),
+                "SELECT * FROM runs WHERE id LIKE ? ESCAPE '\\' ORDER BY created_at DESC LIMIT ?",
+                (escaped + "%", limit),
             ).fetchall()
-        return _run_record(rows[0]) if len(rows) == 1 else None
+        records = [_run_record(row) for row in rows]
+        exact = [r for r in records if r.id == prefix]
+        return exact or records
 
     def runs(self, limit: int = 1000) -> list[RunRecord]:
         with self._lock:
@@ -234,12 +262,12 @@ class History:
             ).fetchall()
         return [_run_record(row) for row in rows]
 
-    def shots(self, run_id: str) -> list[dict[str, Any]]:
+    def shots(self, run_id: str) -> list[ShotRecord]:
         with self._lock:
             rows = self._db.execute(
                 "SELECT * FROM shots WHERE run_id = ? ORDER BY number", (run_id,)
             ).fetchall()
-        return [_shot_dict(row) for row in rows]
+        return [_shot_record(row) for row in rows]
 
     def live_run_ids(self) -> set[str]:
         return {r.id for r in self.runs() if r.is_alive()}
@@ -251,7 +279,7 @@ def _run_record(row: sqlite3.Row) -> RunRecord:
         created_at=row["created_at"],
         prompt=row["prompt"],
         spec=json.loads(row["spec_json"]),
-        status=row["status"],
+        status=RunStatus(row["status"]),
         detail=row["detail"],
         finished_at=row["finished_at"],
         folder=row["folder"],
@@ -262,7 +290,21 @@ def _run_record(row: sqlite3.Row) -> RunRecord:
     )
 
 
-def _shot_dict(row: sqlite3.Row) -> dict[str, Any]:
-    shot = dict(row)
-    shot["changed_files"] = json.loads(shot["changed_files"]) if shot["changed_files"] else []
-    return shot
+def _shot_record(row: sqlite3.Row) -> ShotRecord:
+    return ShotRecord(
+        run_id=row["run_id"],
+        number=row["number"],
+        status=ShotStatus(row["status"]),
+        detail=row["detail"],
+        sandbox_id=row["sandbox_id"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        exit_code=row["exit_code"],
+        cost_usd=row["cost_usd"],
+        turns=row["turns"],
+        duration_ms=row["duration_ms"],
+        failure=FailureKind(row["error_kind"]) if row["error_kind"] else None,
+        log_path=row["log_path"],
+        patch_path=row["patch_path"],
+        changed_files=json.loads(row["changed_files"]) if row["changed_files"] else [],
+    )

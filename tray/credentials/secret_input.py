@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Mapping
 
-from tray.credentials import (
+from tray.credentials.model import (
     ANTHROPIC_API_KEY_ENV,
     CLAUDE_OAUTH_TOKEN_ENV,
     AuthMethod,

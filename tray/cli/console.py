@@ -2,15 +2,34 @@
 
 from __future__ import annotations
 
+import argparse
 import getpass
 import sys
-from typing import TextIO
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from tray.service import Service
+
+__all__ = [
+    "EXIT_CANCELLED",
+    "EXIT_ERROR",
+    "EXIT_INVALID",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "Cancelled",
+    "Console",
+    "Handler",
+]
 
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_INVALID = 3
 EXIT_CANCELLED = 130
+
+# A command: its parsed arguments, the core's facade, the terminal; returns the exit code.
+Handler = Callable[[argparse.Namespace, "Service", "Console"], int]
 
 
 class Cancelled(Exception):

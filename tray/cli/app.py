@@ -1,4 +1,4 @@
-"""`multishot` on the command line: a thin shell over the core, for terminals and scripts.
+"""`multishot COMMAND`: the command line, a thin shell over the core's service facade.
 
 Secrets are never accepted as arguments: they come from a hidden prompt or,
 with ``--from-env``, from the environment.
@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 
 from tray import __version__, diagnostics
 from tray.app_logging import configure_logging
-from tray.cli_console import (
+from tray.cli.console import (
     EXIT_CANCELLED,
     EXIT_ERROR,
     EXIT_INVALID,
@@ -25,26 +25,27 @@ from tray.cli_console import (
     EXIT_USAGE,
     Cancelled,
     Console,
+    Handler,
 )
-from tray.cli_runs import Handler, add_run_commands
-from tray.credentials import AuthMethod, Credentials
-from tray.errors import InvalidSecretInput, LocalLoginError, MultishotError
-from tray.keychain import LOAD_COMMAND, CredentialStore, StorageOutcome, dump_for_parent
-from tray.local_login import LocalLogin, find_local_login
-from tray.redaction import mask, redact
-from tray.secret_input import (
+from tray.cli.runs import add_run_commands
+from tray.credentials.keychain import StorageOutcome
+from tray.credentials.local_login import LocalLogin, find_local_login
+from tray.credentials.model import AuthMethod, Credentials
+from tray.credentials.secret_input import (
     SecretKind,
     credentials_from_environment,
     credentials_from_input,
     read_secret,
 )
-from tray.validation import (
+from tray.credentials.validation import (
     CheckResult,
     CheckStatus,
     CredentialsCheck,
-    check_credentials,
     describe_expiry,
 )
+from tray.errors import InvalidInput, InvalidSecretInput, LocalLoginError, MultishotError
+from tray.redaction import mask, redact
+from tray.service import Service
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str | None, Handler]]:
     parser = _Parser(
         prog="multishot",
         description="Run several Claude Code attempts at one task in Daytona sandboxes.",
+        epilog="With no command on a desktop (or with `multishot tray`), the tray app starts.",
     )
     parser.add_argument("--version", action="version", version=f"multishot {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="also log to stderr")
@@ -77,9 +79,6 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str | None, Handler]]:
         "--no-validate", action="store_true", help="save without checking the credentials"
     )
     commands.add_parser("logout", help="remove the stored credentials from the keychain")
-    commands.add_parser("tray", help="start the tray app (the default on a desktop)")
-    reader = commands.add_parser(LOAD_COMMAND)  # internal: the tray app's keychain reader
-    reader.add_argument("service")
 
     status = commands.add_parser("status", help="show the stored credentials, masked")
     status.add_argument("--check", action="store_true", help="also check them online")
@@ -90,24 +89,22 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str | None, Handler]]:
     return parser, add_run_commands(commands)
 
 
-def main(argv: Sequence[str] | None = None, *, store: CredentialStore | None = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     parser, run_handlers = build_parser()
     args = parser.parse_args(argv)
     configure_logging(verbose=args.verbose)
     console = Console()
-    store = store or CredentialStore()
+    service = Service()
     handlers: dict[str | None, Handler] = {
         None: _default,
         "login": _login,
         "logout": _logout,
         "status": _status,
         "doctor": _doctor,
-        "tray": _tray,
-        LOAD_COMMAND: _keychain_load,
         **run_handlers,
     }
     try:
-        return handlers[args.command](args, store, console)
+        return handlers[args.command](args, service, console)
     except Cancelled:
         console.warn("\nCancelled. Nothing was saved.")
         return EXIT_CANCELLED
@@ -117,40 +114,18 @@ def main(argv: Sequence[str] | None = None, *, store: CredentialStore | None = N
     except MultishotError as exc:
         log.warning("%s: %s", exc.title, exc.message)
         console.warn(f"{exc.title}: {exc.message}")
-        return EXIT_ERROR
+        return EXIT_USAGE if isinstance(exc, InvalidInput) else EXIT_ERROR
 
 
-def _default(args: argparse.Namespace, store: CredentialStore, console: Console) -> int:
-    """No command: the tray app on a desktop; in a plain terminal, set up or show status."""
-    if _have_display():
-        return _tray(args, store, console)
-    if store.load() is None and sys.stdin.isatty():
-        return _login(argparse.Namespace(from_env=False, no_validate=False), store, console)
-    return _status(argparse.Namespace(check=False, json=False), store, console)
+def _default(args: argparse.Namespace, service: Service, console: Console) -> int:
+    """No command in a plain terminal: set up when nothing is stored, else show the status."""
+    if service.store.load() is None and sys.stdin.isatty():
+        return _login(argparse.Namespace(from_env=False, no_validate=False), service, console)
+    return _status(argparse.Namespace(check=False, json=False), service, console)
 
 
-def _have_display() -> bool:
-    if sys.platform in ("darwin", "win32"):
-        return True
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-
-
-def _tray(args: argparse.Namespace, store: CredentialStore, console: Console) -> int:
-    from tray.ui.app import run_tray_app
-
-    return run_tray_app()
-
-
-def _keychain_load(args: argparse.Namespace, store: CredentialStore, console: Console) -> int:
-    """The tray app's keychain reader; its output holds secrets, so never on a terminal."""
-    if console.out.isatty():
-        console.warn("This command is for the tray app's own use.")
-        return EXIT_USAGE
-    console.say(dump_for_parent(args.service))
-    return EXIT_OK
-
-
-def _login(args: argparse.Namespace, store: CredentialStore, console: Console) -> int:
+def _login(args: argparse.Namespace, service: Service, console: Console) -> int:
+    store = service.store
     assessment = store.assessment()
     if not assessment.secure:
         console.warn(f"Cannot save credentials: {assessment.advice}")
@@ -164,7 +139,7 @@ def _login(args: argparse.Namespace, store: CredentialStore, console: Console) -
         return EXIT_USAGE
     if not args.no_validate:
         console.say("Checking the credentials…")
-        check = check_credentials(credentials)
+        check = service.check_credentials(credentials)
         _print_check(console, credentials, check)
         if check.any_invalid:
             console.warn("Nothing was saved.")
@@ -172,7 +147,7 @@ def _login(args: argparse.Namespace, store: CredentialStore, console: Console) -
         if not check.all_confirmed and not _save_unconfirmed(args, console):
             console.warn("Nothing was saved.")
             return EXIT_ERROR
-    if store.save(credentials) is StorageOutcome.SESSION_ONLY:  # the keychain changed under us
+    if service.log_in(credentials) is StorageOutcome.SESSION_ONLY:  # the keychain changed under us
         console.warn(f"Not saved: {store.assessment().advice}")
         return EXIT_ERROR
     console.say(f"Saved to the keychain ({store.assessment().name}).")
@@ -265,14 +240,14 @@ def _offer_local_login(console: Console) -> LocalLogin | None:
     return local if console.confirm("Use this token?", default=not local.expires_soon()) else None
 
 
-def _logout(args: argparse.Namespace, store: CredentialStore, console: Console) -> int:
-    store.clear()
+def _logout(args: argparse.Namespace, service: Service, console: Console) -> int:
+    service.log_out()
     console.say("Logged out: Multishot's credentials were removed from the keychain.")
     return EXIT_OK
 
 
-def _status(args: argparse.Namespace, store: CredentialStore, console: Console) -> int:
-    report = status_report(store, check=args.check)
+def _status(args: argparse.Namespace, service: Service, console: Console) -> int:
+    report = status_report(service, check=args.check)
     if args.json:
         console.say(json.dumps(report, indent=2))
     else:
@@ -284,10 +259,10 @@ def _status(args: argparse.Namespace, store: CredentialStore, console: Console) 
     return EXIT_OK
 
 
-def status_report(store: CredentialStore, *, check: bool) -> dict[str, Any]:
+def status_report(service: Service, *, check: bool) -> dict[str, Any]:
     """The ``status --json`` document: masked secrets, keychain, optional checks."""
-    assessment = store.assessment()
-    credentials = store.load()
+    assessment = service.store.assessment()
+    credentials = service.store.load()
     keychain: dict[str, Any] = {"backend": assessment.name, "secure": assessment.secure}
     if not assessment.secure:
         keychain["problem"] = assessment.advice
@@ -302,7 +277,7 @@ def status_report(store: CredentialStore, *, check: bool) -> dict[str, Any]:
             masked=mask(credentials.claude_secret),
         )
         if check:
-            result = check_credentials(credentials)
+            result = service.check_credentials(credentials)
             daytona.update(_check_fields(result.daytona))
             claude.update(_check_fields(result.claude))
     return {"keychain": keychain, "daytona": daytona, "claude": claude}
@@ -339,8 +314,8 @@ def _print_check(console: Console, credentials: Credentials, check: CredentialsC
     console.say(f"  Claude {method}: [{check.claude.status.value}] {check.claude.message}")
 
 
-def _doctor(args: argparse.Namespace, store: CredentialStore, console: Console) -> int:
-    report = diagnostics.collect(store)
+def _doctor(args: argparse.Namespace, service: Service, console: Console) -> int:
+    report = diagnostics.collect(service.store)
     if args.json:
         console.say(json.dumps(report, indent=2))
     else:

@@ -1,0 +1,1 @@
+"""The command-line shell: `multishot COMMAND`. Presents; the core decides."""

@@ -1,0 +1,1 @@
+"""Credentials: the model, input hygiene, the keychain store, validation, local login."""

@@ -1,0 +1,51 @@
+"""The `multishot` entry point: the one place that chooses a shell.
+
+No command on a desktop, or ``multishot tray``, starts the tray app; everything
+else is the command line. The tray app's keychain reader (a hidden command the
+app starts as a child process) is answered here too, before either shell loads.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+__all__ = ["main"]
+
+_GLOBAL_FLAGS = ("-v", "--verbose")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    from tray.credentials.keychain import LOAD_COMMAND
+
+    if args[:1] == [LOAD_COMMAND] and len(args) == 2:
+        return _keychain_reader(args[1])
+    words = [arg for arg in args if arg not in _GLOBAL_FLAGS]
+    if words == ["tray"] or (not words and _have_display()):
+        from tray.app_logging import configure_logging
+        from tray.ui.app import run_tray_app
+
+        configure_logging(verbose=len(words) != len(args))
+        return run_tray_app()
+    from tray.cli.app import main as cli_main
+
+    return cli_main(args)
+
+
+def _have_display() -> bool:
+    if sys.platform in ("darwin", "win32"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def _keychain_reader(service: str) -> int:
+    """The tray app's keychain reader; its output holds secrets, so never on a terminal."""
+    if sys.stdout.isatty():
+        print("This command is for the tray app's own use.", file=sys.stderr)
+        return 2
+    from tray.credentials.keychain import dump_for_parent
+
+    print(dump_for_parent(service), flush=True)
+    return 0

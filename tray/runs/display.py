@@ -1,0 +1,64 @@
+"""Runs in words: the labels and figures both shells show, written once."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from tray.runs.history import RunRecord, ShotRecord
+from tray.runs.status import RunStatus, ShotStatus, count_working
+
+__all__ = ["RunOverview", "format_cost", "format_duration", "plural"]
+
+
+def plural(count: int, noun: str) -> str:
+    if count == 1:
+        return f"{count} {noun}"
+    return f"{count} {noun}es" if noun.endswith(("s", "x", "ch", "sh")) else f"{count} {noun}s"
+
+
+def format_cost(usd: float | None) -> str:
+    if usd is None:
+        return "—"
+    if 0 < usd < 0.01:
+        return "< $0.01"
+    return f"${usd:,.2f}"
+
+
+def format_duration(milliseconds: float | None) -> str:
+    if milliseconds is None:
+        return "—"
+    seconds = milliseconds / 1000
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, seconds = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+@dataclasses.dataclass(frozen=True)
+class RunOverview:
+    """A run from the history with its shots, as both shells list it."""
+
+    record: RunRecord
+    shots: list[ShotRecord]
+
+    @property
+    def status(self) -> RunStatus:
+        """Its status; an unfinished run whose process is gone shows as interrupted."""
+        if self.record.status is RunStatus.RUNNING and not self.record.is_alive():
+            return RunStatus.INTERRUPTED
+        return self.record.status
+
+    @property
+    def succeeded(self) -> int:
+        return sum(1 for shot in self.shots if shot.status is ShotStatus.SUCCEEDED)
+
+    @property
+    def progress(self) -> str:
+        """ "running 3/4" while Claude works in 3 of 4 shots; the status in words after."""
+        if self.status is RunStatus.RUNNING:
+            working = count_working(shot.status for shot in self.shots)
+            return f"running {working}/{len(self.shots)}"
+        return self.status.label

@@ -1,0 +1,261 @@
+"""The run engine: N shots of Claude Code, each in its own Daytona sandbox, in parallel.
+
+`RunManager` is the API the service facade uses. Every blocking call happens on
+worker threads; events reach subscribers on those threads (a Tk shell hands them
+to its main thread through a queue). Every sandbox is deleted when its shot ends,
+whatever happened, and every run reaches its end: ``RunFinished`` is always
+emitted, even when the history cannot be written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import logging
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from tray.credentials.model import Credentials
+from tray.failures import FailureKind, policy_for
+from tray.runs.events import AuthFailure, EngineEvent, RunFinished, ScanNotice, Subscriber
+from tray.runs.history import HEARTBEAT_SECONDS, History
+from tray.runs.layout import RunFolder, default_runs_root
+from tray.runs.settings import EngineSettings
+from tray.runs.shot import RunState, Shot, failure_detail
+from tray.runs.spec import RunSpec
+from tray.runs.status import RunStatus, ShotStatus
+from tray.sandbox.daytona import APP_LABELS, LABEL_RUN, DaytonaClient
+from tray.scanner import ScanEvent
+
+__all__ = ["RunManager"]
+
+log = logging.getLogger(__name__)
+
+
+class RunManager:
+    """Starts, tracks and cancels runs. Thread-safe."""
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        *,
+        history: History | None = None,
+        results_root: Path | None = None,
+        daytona_url: str | None = None,
+        settings: EngineSettings | None = None,
+    ) -> None:
+        self._credentials = credentials
+        self._history = history or History()
+        self._results_root = results_root or default_runs_root()
+        self._daytona_url = daytona_url
+        self._settings = settings or EngineSettings()
+        self._client: DaytonaClient | None = None
+        self._client_lock = threading.Lock()
+        self._runs: dict[str, RunState] = {}
+        self._lock = threading.Lock()
+        self._subscribers: list[Subscriber] = []
+        self._closing = threading.Event()
+        self._heartbeat = threading.Thread(target=self._beat, name="run-heartbeat", daemon=True)
+        self._heartbeat.start()
+
+    @property
+    def history(self) -> History:
+        return self._history
+
+    @property
+    def settings(self) -> EngineSettings:
+        return self._settings
+
+    @property
+    def credentials(self) -> Credentials:
+        with self._client_lock:
+            return self._credentials
+
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        with self._lock:
+            self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            with self._lock, contextlib.suppress(ValueError):
+                self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def start(self, spec: RunSpec) -> str:
+        """Register the run and start its shots in worker threads; return at once."""
+        run_id = time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+        run = RunState(run_id, spec, RunFolder(self._results_root / run_id))
+        with self._lock:
+            self._runs[run_id] = run
+        coordinator = threading.Thread(
+            target=self._coordinate, args=(run,), name=f"run-{run_id}", daemon=True
+        )
+        coordinator.start()
+        return run_id
+
+    def cancel(self, run_id: str) -> bool:
+        """Cancel a run of this process, or ask the process that owns it to."""
+        with self._lock:
+            run = self._runs.get(run_id)
+        if run is None:
+            return self._history.request_cancel(run_id)
+        run.stop.set(ShotStatus.CANCELLED, "Cancelled.")
+        return True
+
+    def active(self) -> list[str]:
+        with self._lock:
+            return [run_id for run_id, run in self._runs.items() if not run.done.is_set()]
+
+    def wait(self, run_id: str, timeout: float | None = None) -> bool:
+        with self._lock:
+            run = self._runs.get(run_id)
+        return True if run is None else run.done.wait(timeout)
+
+    def shutdown(self, timeout: float = 120) -> None:
+        """Cancel every run and wait for their sandboxes to be deleted (app quit)."""
+        for run_id in self.active():
+            self.cancel(run_id)
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            run_ids = list(self._runs)
+        for run_id in run_ids:
+            self.wait(run_id, max(0.0, deadline - time.monotonic()))
+        self._closing.set()
+
+    def set_credentials(self, credentials: Credentials) -> None:
+        """Use new credentials for every sandbox created from now on."""
+        with self._client_lock:
+            if credentials.daytona_api_key != self._credentials.daytona_api_key:
+                self._client = None
+            self._credentials = credentials
+
+    def cleanup_orphans(self) -> list[str]:
+        """Delete every Multishot sandbox that no live run owns (after a crash or kill -9).
+
+        Blocking: call it from a worker thread. Runs whose owner stopped heart-beating
+        are marked "interrupted" in the history first.
+        """
+        self._history.mark_abandoned()
+        live = self._history.live_run_ids()
+        client = self.daytona()
+        deleted = []
+        for sandbox in client.list_sandboxes(APP_LABELS):
+            if sandbox.labels.get(LABEL_RUN) in live:
+                continue
+            client.delete_sandbox(sandbox.id)
+            deleted.append(sandbox.id)
+        return deleted
+
+    def daytona(self) -> DaytonaClient:
+        with self._client_lock:
+            if self._client is None:
+                self._client = DaytonaClient(
+                    self._credentials.daytona_api_key, self._daytona_url, self._settings.backoff
+                )
+            return self._client
+
+    def emit(self, event: EngineEvent) -> None:
+        with self._lock:
+            subscribers = list(self._subscribers)
+        for callback in subscribers:
+            try:
+                callback(event)
+            except Exception:
+                log.exception("an engine subscriber failed")
+
+    def report_failure(self, run: RunState, shot: int, event: ScanEvent) -> None:
+        """A failure in a shot's output: tell subscribers; stop the run if the policy says so."""
+        self.emit(ScanNotice(run.id, shot, event))
+        if policy_for(event.kind).stops_run:
+            self.stop_run(run, event.kind, event.excerpt)
+
+    def stop_run(self, run: RunState, kind: FailureKind, excerpt: str) -> None:
+        """Stop every shot of the run for this failure; only the first one is announced."""
+        if run.stop.set(policy_for(kind).shot_status, failure_detail(kind, excerpt), kind):
+            self.emit(AuthFailure(run.id, kind, excerpt))
+
+    def _beat(self) -> None:
+        while not self._closing.wait(HEARTBEAT_SECONDS):
+            active = self.active()
+            if not active:
+                continue
+            try:
+                for run_id in self._history.heartbeat(active):
+                    self.cancel(run_id)
+            except Exception:
+                log.exception("heartbeat failed")
+
+    def _coordinate(self, run: RunState) -> None:
+        """The run's own thread: record it, run its shots, always reach its end."""
+        shots: list[Shot] = []
+        status, detail = RunStatus.FAILED, "The run stopped unexpectedly."
+        try:
+            try:
+                self._record_start(run)
+            except (OSError, sqlite3.Error) as exc:
+                detail = f"The run could not be recorded ({exc}); nothing was started."
+                return
+            shots = [Shot(self, run, number) for number in range(1, run.spec.shots + 1)]
+            threads = [
+                threading.Thread(target=s.run, name=f"shot-{run.id}-{s.number}", daemon=True)
+                for s in shots
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            status, detail = _run_outcome(run, [s.status for s in shots])
+            detail = self._record_end(run, shots, status, detail)
+        except Exception:
+            log.exception("run %s failed", run.id)
+        finally:
+            run.done.set()
+            succeeded = sum(1 for s in shots if s.status is ShotStatus.SUCCEEDED)
+            self.emit(
+                RunFinished(run.id, status, succeeded, run.spec.shots, detail, run.stop.failure)
+            )
+
+    def _record_start(self, run: RunState) -> None:
+        run.folder.path.mkdir(parents=True, exist_ok=True)
+        spec = dataclasses.asdict(run.spec)
+        run.folder.spec.write_text(json.dumps(spec, indent=2))
+        self._history.add_run(run.id, run.spec.prompt, spec, run.folder.path, run.spec.shots)
+
+    def _record_end(self, run: RunState, shots: list[Shot], status: RunStatus, detail: str) -> str:
+        """Write the run's end; a failure to write is said in the returned detail."""
+        problems = []
+        try:
+            self._history.finish_run(run.id, status, detail)
+        except sqlite3.Error as exc:
+            log.warning("run %s: the history could not record its end: %s", run.id, exc)
+            problems.append(f"the history could not record its end ({exc})")
+        summary = {
+            "run_id": run.id,
+            "status": status.value,
+            "detail": detail,
+            "succeeded": sum(1 for s in shots if s.status is ShotStatus.SUCCEEDED),
+            "shots": [s.summary() for s in shots],
+        }
+        try:
+            run.folder.summary.write_text(json.dumps(summary, indent=2))
+        except OSError as exc:
+            problems.append(f"its summary could not be written ({exc})")
+        return detail + (f" Note: {'; '.join(problems)}." if problems else "")
+
+
+def _run_outcome(run: RunState, outcomes: list[ShotStatus]) -> tuple[RunStatus, str]:
+    succeeded = outcomes.count(ShotStatus.SUCCEEDED)
+    if run.stop.failure is not None:
+        return RunStatus.AUTH_FAILED, run.stop.detail
+    if run.stop.is_set() and run.stop.status is ShotStatus.CANCELLED:
+        return RunStatus.CANCELLED, "Cancelled."
+    if succeeded == len(outcomes):
+        return RunStatus.DONE, f"{succeeded}/{len(outcomes)} shots succeeded."
+    if succeeded:
+        return RunStatus.PARTIAL, f"{succeeded}/{len(outcomes)} shots succeeded."
+    return RunStatus.FAILED, "No shot succeeded."

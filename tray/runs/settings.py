@@ -1,0 +1,21 @@
+"""The engine's knobs: defaults for users, smaller values for tests and benchmarks."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from tray.sandbox.retry import Backoff
+
+__all__ = ["EngineSettings"]
+
+
+@dataclasses.dataclass(frozen=True)
+class EngineSettings:
+    backoff: Backoff = dataclasses.field(default_factory=Backoff)
+    claude_reruns: int = 3  # re-runs of Claude after a rate limit or an overloaded API
+    poll_seconds: float = 0.5  # how often a shot asks whether Claude has exited
+    stream_join_seconds: float = 15.0  # how long the live log may lag behind the exit
+    # Daytona's idle auto-stop can ignore a running process: keep it off the shot's way.
+    auto_stop_margin_minutes: int = 15
+    # A time limit in seconds for every shot, instead of the spec's minutes (tests).
+    time_limit_seconds: float | None = None

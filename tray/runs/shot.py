@@ -1,0 +1,476 @@
+"""One shot: its sandbox, its Claude runs, its log and its results, on its own thread.
+
+The shot's status changes only in :meth:`Shot._move`, which checks the move
+against :data:`~tray.runs.status.SHOT_TRANSITIONS`, records it in the history and
+emits it. How the shot ends is an explicit :class:`Outcome` handed from step to
+step, never a field left behind by an earlier method.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import shlex
+import threading
+import time
+from pathlib import Path
+from typing import Any, Protocol
+
+from tray.credentials.model import Credentials
+from tray.errors import DaytonaKeyRejected, MultishotError, SandboxError
+from tray.failures import FailureKind, policy_for
+from tray.redaction import redact
+from tray.runs.events import EngineEvent, ShotChanged, ShotSnapshot
+from tray.runs.history import History
+from tray.runs.layout import RunFolder
+from tray.runs.log_pipe import ClaudeOutput, LogPipe, ShotLog
+from tray.runs.settings import EngineSettings
+from tray.runs.spec import RunSpec
+from tray.runs.status import SHOT_TRANSITIONS, ShotStatus
+from tray.sandbox.daytona import DaytonaClient, SandboxHandle, sandbox_labels
+from tray.scanner import LogScanner, ScanEvent
+
+__all__ = ["Outcome", "RunState", "Shot", "ShotEngine", "Stop"]
+
+log = logging.getLogger(__name__)
+
+
+class Stop:
+    """Why a run's shots must stop early; the first reason wins. Thread-safe."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._lock = threading.Lock()
+        self.status = ShotStatus.CANCELLED
+        self.detail = ""
+        self.failure: FailureKind | None = None  # the failure that stopped the run, if any
+
+    def set(self, status: ShotStatus, detail: str, failure: FailureKind | None = None) -> bool:
+        """Stop with this reason, unless already stopped; whether this call stopped it."""
+        with self._lock:
+            if self._event.is_set():
+                return False
+            self.status, self.detail, self.failure = status, detail, failure
+            self._event.set()
+            return True
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    def wait(self, seconds: float) -> bool:
+        return self._event.wait(seconds)
+
+
+@dataclasses.dataclass
+class RunState:
+    """A run in this process: its spec, its results folder, why it stops, whether it ended."""
+
+    id: str
+    spec: RunSpec
+    folder: RunFolder
+    stop: Stop = dataclasses.field(default_factory=Stop)
+    done: threading.Event = dataclasses.field(default_factory=threading.Event)
+
+
+class ShotEngine(Protocol):
+    """What a shot needs from the manager that runs it."""
+
+    @property
+    def history(self) -> History: ...
+    @property
+    def settings(self) -> EngineSettings: ...
+    @property
+    def credentials(self) -> Credentials: ...
+    def daytona(self) -> DaytonaClient: ...
+    def emit(self, event: EngineEvent) -> None: ...
+    def report_failure(self, run: RunState, shot: int, event: ScanEvent) -> None: ...
+    def stop_run(self, run: RunState, kind: FailureKind, excerpt: str) -> None: ...
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    status: ShotStatus
+    detail: str
+
+
+class _ShotStop(Exception):
+    """Raised inside a shot's steps to end it with a given outcome."""
+
+    def __init__(self, status: ShotStatus, detail: str) -> None:
+        super().__init__(detail)
+        self.outcome = Outcome(status, detail)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Workspace:
+    home: str
+    work: str  # the repository Claude works in
+    base: str  # its starting commit
+    prompt_path: str
+
+
+class Shot:
+    """One attempt. Only its own thread calls :meth:`run` and moves its status."""
+
+    def __init__(self, engine: ShotEngine, run: RunState, number: int) -> None:
+        self._engine = engine
+        self._run = run
+        self.number = number
+        self.folder = run.folder.shot(number)
+        self.folder.path.mkdir(parents=True, exist_ok=True)
+        self._status = ShotStatus.QUEUED
+        self._detail = ""
+        self._failure: FailureKind | None = None
+        self._sandbox: SandboxHandle | None = None  # set once the sandbox exists
+        self._output = ClaudeOutput()
+        self._scanner = LogScanner()
+        self._log = ShotLog(self.folder)
+        self._exit_code: int | None = None
+        self._patch: Path | None = None
+        self._changed_files: list[str] = []
+        limit = engine.settings.time_limit_seconds or run.spec.time_limit_minutes * 60
+        self._deadline = time.monotonic() + limit
+
+    @property
+    def status(self) -> ShotStatus:
+        return self._status
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def run(self) -> None:
+        self._engine.history.update_shot(self._run.id, self.number, started_at=time.time())
+        outcome = self._work()
+        self._log.close()
+        self._finish(self._delete_sandbox(outcome))
+
+    def _work(self) -> Outcome:
+        try:
+            self._check_stop()
+            self._move(ShotStatus.CREATING)
+            sandbox = self._create_sandbox()
+            workspace = self._prepare_workspace(sandbox)
+            self._run_claude(sandbox, workspace)
+            stopping = self._output.stopping_failure
+            if stopping is not None:  # this shot's own output: whatever the run's stop says
+                return self._failed_with(stopping.kind, stopping.excerpt)
+            self._collect(sandbox, workspace)
+            return self._judge_result()
+        except _ShotStop as stop:
+            return stop.outcome
+        except DaytonaKeyRejected as exc:
+            self._engine.stop_run(self._run, FailureKind.DAYTONA_KEY_REJECTED, exc.message)
+            return self._failed_with(FailureKind.DAYTONA_KEY_REJECTED, exc.message)
+        except MultishotError as exc:
+            return Outcome(ShotStatus.FAILED, exc.message)
+        except Exception as exc:
+            log.exception("shot %s/%d crashed", self._run.id, self.number)
+            return Outcome(
+                ShotStatus.FAILED, f"Unexpected error: {redact(str(exc)) or type(exc).__name__}"
+            )
+
+    def _failed_with(self, kind: FailureKind, excerpt: str) -> Outcome:
+        self._failure = kind
+        return Outcome(policy_for(kind).shot_status, failure_detail(kind, excerpt))
+
+    def _move(self, status: ShotStatus, detail: str = "", **record: Any) -> None:
+        """The one place the status changes: checked, recorded, emitted."""
+        if status is not self._status and status not in SHOT_TRANSITIONS[self._status]:
+            raise RuntimeError(f"shot {self.number}: {self._status.name} -> {status.name}")
+        self._status, self._detail = status, detail
+        try:
+            self._engine.history.update_shot(
+                self._run.id, self.number, status=status.value, detail=detail, **record
+            )
+        finally:
+            self._engine.emit(ShotChanged(self.snapshot()))
+
+    def _finish(self, outcome: Outcome) -> None:
+        if outcome.status is ShotStatus.AUTH_FAILED and self._failure is None:
+            self._failure = self._run.stop.failure
+        result = self._output.result
+        try:
+            self._move(
+                outcome.status,
+                outcome.detail,
+                finished_at=time.time(),
+                exit_code=self._exit_code,
+                cost_usd=_number(result.get("total_cost_usd")),
+                turns=_integer(result.get("num_turns")),
+                duration_ms=_integer(result.get("duration_ms")),
+                error_kind=self._failure.value if self._failure else None,
+                log_path=str(self.folder.stdout_log),
+                patch_path=str(self._patch) if self._patch else None,
+                changed_files=self._changed_files,
+            )
+        except Exception:
+            log.exception("shot %s/%d: its end could not be recorded", self._run.id, self.number)
+        try:
+            self.folder.summary.write_text(json.dumps(self.summary(), indent=2))
+        except OSError:
+            log.exception("shot %s/%d: its summary could not be written", self._run.id, self.number)
+
+    def _delete_sandbox(self, outcome: Outcome) -> Outcome:
+        if self._sandbox is None:
+            return outcome
+        self._move(ShotStatus.DELETING, "Deleting the sandbox")
+        try:
+            self._engine.daytona().delete_sandbox(self._sandbox.id)
+        except MultishotError as exc:
+            log.warning("could not delete sandbox %s: %s", self._sandbox.id, exc.message)
+            detail = f"{outcome.detail} (the sandbox could not be deleted: {exc.message})"
+            return Outcome(outcome.status, detail)
+        return outcome
+
+    # -- steps -------------------------------------------------------------------------
+
+    def _create_sandbox(self) -> SandboxHandle:
+        settings = self._engine.settings
+        try:
+            self._sandbox = self._engine.daytona().create_sandbox(
+                env=self._engine.credentials.sandbox_env(),
+                labels=sandbox_labels(self._run.id, self.number),
+                auto_stop_minutes=self._run.spec.time_limit_minutes
+                + settings.auto_stop_margin_minutes,
+                auto_delete_minutes=0,
+            )
+        except SandboxError as exc:
+            raise _ShotStop(
+                ShotStatus.FAILED, f"The sandbox did not start: {exc.message}"
+            ) from None
+        self._engine.history.update_shot(self._run.id, self.number, sandbox_id=self._sandbox.id)
+        return self._sandbox
+
+    def _prepare_workspace(self, sandbox: SandboxHandle) -> _Workspace:
+        spec = self._run.spec
+        home = sandbox.home.rstrip("/")
+        work = f"{home}/work"
+        self._check_stop()
+        if spec.repo_url:
+            self._move(ShotStatus.CLONING, f"Cloning {spec.repo_url}")
+            sandbox.clone(spec.repo_url, work, spec.branch)
+        else:
+            self._move(ShotStatus.CLONING, "Starting an empty repository")
+            self._exec_ok(
+                sandbox,
+                f"git init -q {shlex.quote(work)} && cd {shlex.quote(work)} && "
+                "git -c user.name=Multishot -c user.email=multishot@localhost "
+                "commit -q --allow-empty -m 'Multishot: starting point'",
+                "start an empty repository",
+            )
+        base = self._exec_ok(sandbox, "git rev-parse HEAD", "read the starting commit", cwd=work)
+        self._check_stop()
+        self._move(ShotStatus.PREPARING, "Checking for Claude Code")
+        code, _ = sandbox.exec("claude --version", cwd=home)
+        if code != 0:
+            self._move(ShotStatus.PREPARING, "Installing Claude Code")
+            self._exec_ok(
+                sandbox,
+                "npm install -g @anthropic-ai/claude-code",
+                "install Claude Code",
+                timeout=900,
+            )
+        prompt_path = f"{home}/.multishot/prompt-{self.number}.txt"
+        # The prompt travels in the request's environment and is written by printf: it
+        # reaches Claude on stdin byte for byte, never parsed by a shell.
+        self._exec_ok(
+            sandbox,
+            'mkdir -p "$HOME/.multishot" && printf "%s" "$MULTISHOT_PROMPT" > '
+            + shlex.quote(prompt_path),
+            "hand the prompt to the sandbox",
+            env={"MULTISHOT_PROMPT": spec.prompt_for(self.number)},
+        )
+        return _Workspace(home, work, base, prompt_path)
+
+    def _claude_command(self, workspace: _Workspace) -> str:
+        spec = self._run.spec
+        args = [
+            "claude",
+            "-p",
+            "--output-format",
+            "stream-json",
+            "--verbose",
+            "--dangerously-skip-permissions",
+        ]
+        if spec.model:
+            args += ["--model", spec.model]
+        if spec.max_turns:
+            args += ["--max-turns", str(spec.max_turns)]
+        if spec.max_budget_usd:
+            args += ["--max-budget-usd", f"{spec.max_budget_usd:g}"]
+        quoted = " ".join(shlex.quote(a) for a in args)
+        return (
+            f"cd {shlex.quote(workspace.work)} && {quoted} < {shlex.quote(workspace.prompt_path)}"
+        )
+
+    def _run_claude(self, sandbox: SandboxHandle, workspace: _Workspace) -> None:
+        settings = self._engine.settings
+        for attempt in range(1, settings.claude_reruns + 2):
+            self._check_stop()
+            self._scanner.reset()
+            self._output.start_attempt()
+            self._move(
+                ShotStatus.RUNNING,
+                "Claude is working" + (f" (attempt {attempt})" if attempt > 1 else ""),
+            )
+            self._exit_code = self._attempt(sandbox, workspace, attempt)
+            retry = self._output.last_failure
+            if self._succeeded() or retry is None or not policy_for(retry.kind).retries:
+                return
+            what = retry.kind.value.replace("_", " ")
+            if attempt > settings.claude_reruns:
+                raise _ShotStop(ShotStatus.FAILED, f"Still {what} after {attempt} attempts.")
+            delay = settings.backoff.delay(attempt, retry.retry_after)
+            self._move(ShotStatus.BACKING_OFF, f"{what.capitalize()}: retrying in {delay:.1f} s")
+            if self._run.stop.wait(delay):
+                self._check_stop()
+
+    def _attempt(self, sandbox: SandboxHandle, workspace: _Workspace, attempt: int) -> int | None:
+        settings = self._engine.settings
+        session = f"multishot-claude-{attempt}"
+        command_id = sandbox.start_command(session, self._claude_command(workspace))
+        pipe = LogPipe(self._log, self._scanner, self._output, self._on_failure)
+        pipe.follow(sandbox, session, command_id)
+        try:
+            while True:
+                self._check_stop()
+                pipe.stream_ended(0)
+                if pipe.dropped:
+                    pipe.catch_up(sandbox, session, command_id)
+                code = sandbox.exit_code(session, command_id)
+                if code is not None:
+                    break
+                self._run.stop.wait(settings.poll_seconds)
+            if not pipe.stream_ended(settings.stream_join_seconds) or pipe.dropped:
+                pipe.catch_up(sandbox, session, command_id)
+            return code
+        finally:
+            pipe.close()
+
+    def _on_failure(self, event: ScanEvent) -> None:
+        """A failure in this shot's output (called from the log loop)."""
+        self._engine.report_failure(self._run, self.number, event)
+
+    def _collect(self, sandbox: SandboxHandle, workspace: _Workspace) -> None:
+        self._move(ShotStatus.COLLECTING, "Collecting the changes")
+        patch = f"{workspace.home}/.multishot/shot-{self.number}.patch"
+        names = f"{workspace.home}/.multishot/shot-{self.number}.files"
+        base = shlex.quote(workspace.base)
+        self._exec_ok(
+            sandbox,
+            f"git add -A && git diff --cached --binary {base} > {shlex.quote(patch)} && "
+            f"git diff --cached --name-only -z {base} > {shlex.quote(names)}",
+            "collect the changes",
+            cwd=workspace.work,
+        )
+        self._patch = self.folder.patch
+        self._patch.write_bytes(sandbox.download(patch))
+        self._changed_files = [
+            n for n in sandbox.download(names).decode("utf-8", "replace").split("\0") if n
+        ]
+
+    def _judge_result(self) -> Outcome:
+        last = self._output.last_failure
+        if last is not None and last.kind is FailureKind.SESSION_LIMIT:
+            self._failure = last.kind
+            when = f"; it resets {last.resets_at}." if last.resets_at else "."
+            return Outcome(
+                policy_for(last.kind).shot_status,
+                "The subscription's usage limit is reached" + when,
+            )
+        if self._succeeded():
+            return Outcome(ShotStatus.SUCCEEDED, files_changed(len(self._changed_files)))
+        result = self._output.result
+        reason = str(result.get("result") or result.get("subtype") or "").strip()
+        status = result.get("api_error_status")
+        detail = f"Claude exited with code {self._exit_code}"
+        if status:
+            detail += f" (API error {status})"
+        if reason:
+            detail += f": {reason[:200]}"
+        return Outcome(ShotStatus.FAILED, redact(detail))
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _succeeded(self) -> bool:
+        """Claude exited 0 and its final result is not an error (a retry on the way is fine)."""
+        result = self._output.result
+        return self._exit_code == 0 and bool(result) and not result.get("is_error")
+
+    def _exec_ok(
+        self,
+        sandbox: SandboxHandle,
+        command: str,
+        what: str,
+        *,
+        cwd: str | None = None,
+        env: dict[str, str] | None = None,
+        timeout: int = 300,
+    ) -> str:
+        code, output = sandbox.exec(command, cwd=cwd, env=env, timeout=timeout)
+        if code != 0:
+            raise _ShotStop(
+                ShotStatus.FAILED,
+                f"Could not {what} (exit {code}): {redact(output.strip())[-300:]}",
+            )
+        return output.strip()
+
+    def _check_stop(self) -> None:
+        stop = self._run.stop
+        if stop.is_set():
+            raise _ShotStop(stop.status, stop.detail)
+        if time.monotonic() > self._deadline:
+            limit = self._engine.settings.time_limit_seconds
+            what = f"{limit:g} s" if limit else _minutes(self._run.spec.time_limit_minutes)
+            raise _ShotStop(ShotStatus.TIMED_OUT, f"Stopped at the time limit ({what}).")
+
+    def summary(self) -> dict[str, Any]:
+        result = self._output.result
+        return {
+            "shot": self.number,
+            "status": self._status.value,
+            "detail": self._detail,
+            "exit_code": self._exit_code,
+            "is_error": result.get("is_error"),
+            "api_error_status": result.get("api_error_status"),
+            "cost_usd": _number(result.get("total_cost_usd")),
+            "turns": _integer(result.get("num_turns")),
+            "duration_ms": _integer(result.get("duration_ms")),
+            "error_kind": self._failure.value if self._failure else None,
+            "changed_files": self._changed_files,
+            "patch": str(self._patch) if self._patch else None,
+            "log": str(self.folder.stdout_log),
+        }
+
+    def snapshot(self) -> ShotSnapshot:
+        result = self._output.result
+        return ShotSnapshot(
+            run_id=self._run.id,
+            number=self.number,
+            status=self._status,
+            detail=self._detail,
+            cost_usd=_number(result.get("total_cost_usd")),
+            duration_ms=_integer(result.get("duration_ms")),
+            patch_path=str(self._patch) if self._patch else None,
+            failure=self._failure,
+        )
+
+
+def failure_detail(kind: FailureKind, excerpt: str) -> str:
+    return f"Authentication failed ({kind.value}): {excerpt}"
+
+
+def files_changed(count: int) -> str:
+    return "1 file changed" if count == 1 else f"{count} files changed"
+
+
+def _minutes(count: int) -> str:
+    return f"{count} minute" if count == 1 else f"{count} minutes"
+
+
+def _number(value: object) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _integer(value: object) -> int | None:
+    return int(value) if isinstance(value, int) and not isinstance(value, bool) else None

@@ -1,0 +1,1 @@
+"""Sandboxes: the one place that talks to Daytona (and imports its SDK), and retries."""

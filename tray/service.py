@@ -1,0 +1,198 @@
+"""The one facade both shells call for everything that is policy, not presentation.
+
+Log in and out, check credentials, start, cancel and list runs, clean up after a
+crash: the command line and the tray app do each of these through this class,
+so they cannot drift apart. What to do about each failure kind is in
+:mod:`tray.failures`. Calls that touch the keychain, the network or Daytona block:
+the tray calls them from worker threads.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from tray.credentials.keychain import CredentialStore, StorageOutcome
+from tray.credentials.model import Credentials
+from tray.credentials.secret_input import DAYTONA_API_KEY_ENV, credentials_from_environment
+from tray.credentials.validation import CredentialsCheck, check_credentials
+from tray.errors import NotLoggedIn, RunNotFound
+from tray.runs.display import RunOverview
+from tray.runs.events import EngineEvent, Subscriber
+from tray.runs.history import History, RunRecord
+from tray.runs.manager import RunManager
+from tray.runs.settings import EngineSettings
+from tray.runs.spec import RunSpec
+
+__all__ = ["CancelOutcome", "Service"]
+
+
+class CancelOutcome(enum.Enum):
+    CANCELLED = "cancelled"  # a run of this process: its shots stop now
+    REQUESTED = "requested"  # another live process runs it and will stop it within seconds
+    NOT_RUNNING = "not_running"  # its process is gone; `cleanup` deletes what it left
+    ALREADY_ENDED = "already_ended"
+
+
+class Service:
+    """Multishot's core as one object: credentials, runs, recovery."""
+
+    def __init__(
+        self,
+        store: CredentialStore | None = None,
+        *,
+        history_path: Path | None = None,
+        results_root: Path | None = None,
+        daytona_url: str | None = None,
+        settings: EngineSettings | None = None,
+    ) -> None:
+        self.store = store or CredentialStore()
+        self._history_path = history_path
+        self._results_root = results_root
+        self._daytona_url = daytona_url
+        self._settings = settings
+        self._history: History | None = None
+        self._manager: RunManager | None = None
+        self._subscribers: list[Subscriber] = []
+        self._lock = threading.Lock()
+
+    # -- credentials ---------------------------------------------------------------------
+
+    def credentials_for_run(self, environ: Mapping[str, str] = os.environ) -> Credentials:
+        """The environment's credentials when DAYTONA_API_KEY is set, else the keychain's."""
+        if environ.get(DAYTONA_API_KEY_ENV):
+            return credentials_from_environment(environ)
+        credentials = self.store.load()
+        if credentials is None:
+            raise NotLoggedIn(
+                "No credentials: run `multishot login`, or set DAYTONA_API_KEY and "
+                "ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN."
+            )
+        return credentials
+
+    def check_credentials(self, credentials: Credentials) -> CredentialsCheck:
+        return check_credentials(credentials)
+
+    def log_in(self, credentials: Credentials) -> StorageOutcome:
+        """Save the credentials; runs started from now on use them."""
+        outcome = self.store.save(credentials)
+        self.use_credentials(credentials)
+        return outcome
+
+    def log_out(self) -> None:
+        """Cancel every run (deleting its sandboxes), then clear the keychain."""
+        with self._lock:
+            manager, self._manager = self._manager, None
+        if manager is not None:
+            manager.shutdown()
+        self.store.clear()
+
+    # -- runs ----------------------------------------------------------------------------
+
+    @property
+    def history(self) -> History:
+        with self._lock:
+            if self._history is None:
+                self._history = History(self._history_path)
+            return self._history
+
+    def use_credentials(self, credentials: Credentials) -> RunManager:
+        """The run engine, created on first use; new credentials apply to the next shots."""
+        history = self.history
+        with self._lock:
+            if self._manager is None:
+                self._manager = RunManager(
+                    credentials,
+                    history=history,
+                    results_root=self._results_root,
+                    daytona_url=self._daytona_url,
+                    settings=self._settings,
+                )
+                self._manager.subscribe(self._forward)
+            else:
+                self._manager.set_credentials(credentials)
+            return self._manager
+
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        """Engine events of every run this service starts (on worker threads)."""
+        with self._lock:
+            self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if callback in self._subscribers:
+                    self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def _forward(self, event: EngineEvent) -> None:
+        with self._lock:
+            subscribers = list(self._subscribers)
+        for callback in subscribers:
+            callback(event)
+
+    def start_run(self, credentials: Credentials, spec: RunSpec) -> str:
+        return self.use_credentials(credentials).start(spec)
+
+    def wait(self, run_id: str, timeout: float) -> bool:
+        manager = self._manager
+        return True if manager is None else manager.wait(run_id, timeout)
+
+    def active_runs(self) -> list[str]:
+        manager = self._manager
+        return [] if manager is None else manager.active()
+
+    def cancel_run(self, run_id: str) -> CancelOutcome:
+        manager = self._manager
+        if manager is not None and run_id in manager.active():
+            manager.cancel(run_id)
+            return CancelOutcome.CANCELLED
+        record = self.find_run(run_id)
+        if record.finished_at is not None:
+            return CancelOutcome.ALREADY_ENDED
+        if not record.is_alive():
+            return CancelOutcome.NOT_RUNNING
+        self.history.request_cancel(record.id)
+        return CancelOutcome.REQUESTED
+
+    def find_run(self, prefix: str) -> RunRecord:
+        """A run by id or unique prefix; otherwise say what matched."""
+        matches = self.history.find_runs(prefix)
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise RunNotFound(f"No run matches '{prefix}'. `multishot runs` lists them.")
+        listed = ", ".join(record.id for record in matches[:5])
+        raise RunNotFound(f"'{prefix}' matches several runs ({listed}); give more of the id.")
+
+    def overview(self, run_id: str) -> RunOverview:
+        record = self.find_run(run_id)
+        return RunOverview(record, self.history.shots(record.id))
+
+    def recent_runs(self, limit: int = 50) -> list[RunOverview]:
+        history = self.history
+        return [RunOverview(record, history.shots(record.id)) for record in history.runs(limit)]
+
+    def recover_after_crash(self, credentials: Credentials) -> list[str]:
+        """The one crash-recovery policy, for both shells: after a run died, sweep.
+
+        Runs whose process died are marked interrupted; only then are sandboxes
+        listed and the orphans deleted. Listing loads the Daytona SDK (about 70 MB),
+        which a clean start should not pay for; `multishot cleanup` always sweeps.
+        """
+        if not self.history.mark_abandoned():
+            return []
+        return self.sweep(credentials)
+
+    def sweep(self, credentials: Credentials) -> list[str]:
+        """Delete every Multishot sandbox that no live run owns."""
+        return self.use_credentials(credentials).cleanup_orphans()
+
+    def shutdown(self, timeout: float = 120) -> None:
+        """Cancel every run and wait for their sandboxes to be deleted."""
+        manager = self._manager
+        if manager is not None:
+            manager.shutdown(timeout)
