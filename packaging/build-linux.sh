@@ -8,11 +8,12 @@ cd "$root"
 "$python" -m PyInstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller \
   packaging/multishot.spec
 bundle=dist/multishot
-cp packaging/linux/io.github.multishot.desktop packaging/linux/io.github.multishot.metainfo.xml \
-  packaging/linux/install.sh "$bundle/"
+version=$("$bundle/multishot" --version | awk '{print $2}')  # from tray/__init__.py
+cp packaging/linux/io.github.multishot.desktop packaging/linux/install.sh "$bundle/"
+sed "s/@VERSION@/$version/" packaging/linux/io.github.multishot.metainfo.xml \
+  > "$bundle/io.github.multishot.metainfo.xml"
 mkdir -p "$bundle/icons"
 cp assets/multishot-*.png "$bundle/icons/"
-version=$("$bundle/multishot" --version | awk '{print $2}')
 archive="dist/multishot-$version-linux-$(uname -m).tar.gz"
 tar -C dist -czf "$archive" multishot
 echo "bundle: $bundle ($(du -sh "$bundle" | cut -f1)), archive: $archive ($(du -sh "$archive" | cut -f1))"

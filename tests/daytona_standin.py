@@ -68,6 +68,7 @@ class DaytonaStandIn(LoopbackServer):
         self.create_faults: list[int] = []
         self.delete_faults: list[int] = []
         self.create_delay = 0.0
+        self.delete_delay = 0.0
         self.fail_start = False
         self.drop_stream_after_bytes: int | None = None
         self.extra_env: dict[str, str] = {}
@@ -204,6 +205,8 @@ class DaytonaStandIn(LoopbackServer):
         )
 
     async def _delete(self, request: web.Request) -> web.StreamResponse:
+        if self.delete_delay:
+            await asyncio.sleep(self.delete_delay)
         if self.delete_faults:
             status = self.delete_faults.pop(0)
             return web.json_response(
@@ -416,7 +419,7 @@ def serve() -> None:
     """
     root = Path(sys.argv[1])
     with DaytonaStandIn(root) as standin:
-        standin.extra_env.update(arg.split("=", 1) for arg in sys.argv[2:])
+        standin.extra_env.update(dict(arg.split("=", 1) for arg in sys.argv[2:]))
         print(standin.api_url, flush=True)
         sys.stdin.read()
 

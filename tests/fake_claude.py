@@ -12,9 +12,13 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-# Run as a script inside a sandbox folder: its own directory is on sys.path.
-from claude_logs import api_retry, assistant_text, init, result, synthetic_error
+if TYPE_CHECKING:  # mypy sees the module as part of the tests package
+    from tests.claude_logs import api_retry, assistant_text, init, result, synthetic_error
+else:
+    # Run as a script inside a sandbox folder: its own directory is on sys.path.
+    from claude_logs import api_retry, assistant_text, init, result, synthetic_error
 
 
 def say(line: str) -> None:
@@ -52,7 +56,7 @@ def stream_megabytes(megabytes: float, scenario: str) -> None:
             say(api_retry(529, 100, f"overloaded sent_at={time.time():.6f}"))
 
 
-def main() -> int:
+def main() -> int:  # noqa: C901 - one branch per scripted scenario
     if "--version" in sys.argv:
         print("2.0.99 (Claude Code)")
         return 0

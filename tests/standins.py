@@ -11,10 +11,12 @@ import dataclasses
 import socket
 import threading
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from aiohttp import web
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+_Server = TypeVar("_Server", bound="LoopbackServer")
 
 VALID_ANTHROPIC_KEY = "sk-ant-api03-" + "V" * 40 + "-valid0AA"
 
@@ -42,7 +44,7 @@ class LoopbackServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def __enter__(self) -> LoopbackServer:
+    def __enter__(self: _Server) -> _Server:
         self._thread.start()
         asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(timeout=10)
         return self

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
+from tray import __version__
 
 BUNDLE = ROOT / "dist" / "multishot"
 EXECUTABLE = BUNDLE / "multishot"
@@ -37,7 +38,7 @@ def bundle() -> Path:
 
 def test_the_frozen_binary_knows_its_version(bundle: Path) -> None:
     result = subprocess.run([str(bundle), "--version"], capture_output=True, text=True, timeout=60)
-    assert result.stdout.strip() == "multishot 0.1.0"
+    assert result.stdout.strip() == f"multishot {__version__}"
 
 
 @pytest.mark.usefixtures("secret_service")
@@ -101,9 +102,12 @@ def test_first_launch_of_the_bundle_shows_the_setup_wizard(
 
 
 def test_the_archive_holds_the_bundle_and_its_desktop_files(bundle: Path, tmp_path: Path) -> None:
-    (archive,) = (ROOT / "dist").glob("multishot-0.1.0-linux-*.tar.gz")
+    (archive,) = (ROOT / "dist").glob(f"multishot-{__version__}-linux-*.tar.gz")
     with tarfile.open(archive) as tar:
         names = set(tar.getnames())
+        metainfo = tar.extractfile("multishot/io.github.multishot.metainfo.xml")
+        assert metainfo is not None
+        assert f'<release version="{__version__}"/>' in metainfo.read().decode()
     for member in (
         "multishot/multishot",
         "multishot/install.sh",
@@ -128,7 +132,7 @@ def test_the_archive_holds_the_bundle_and_its_desktop_files(bundle: Path, tmp_pa
         subprocess.run(
             [str(installed), "--version"], capture_output=True, text=True, timeout=60
         ).stdout.strip()
-        == "multishot 0.1.0"
+        == f"multishot {__version__}"
     )
     assert (home / "share" / "applications" / "io.github.multishot.desktop").exists()
     assert (home / "share" / "icons" / "hicolor" / "256x256" / "apps" / "multishot.png").exists()

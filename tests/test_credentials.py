@@ -1,12 +1,20 @@
 from __future__ import annotations
 
+from typing import TypedDict
+
 import pytest
 
-from tray.credentials.model import AuthMethod, Credentials, IncompleteCredentials
+from tray.credentials.model import AuthMethod, Credentials
+from tray.errors import IncompleteCredentials
 
 DAYTONA = "dtn_" + "a" * 28 + "d4e5"
 API_KEY = "sk-ant-api03-" + "b" * 40 + "a1b2"
 TOKEN = "sk-ant-oat01-" + "c" * 40 + "f6g7"
+
+
+class ClaudeSecrets(TypedDict, total=False):
+    anthropic_api_key: str
+    claude_oauth_token: str
 
 
 def test_sandbox_env_has_exactly_the_api_key_for_the_api_key_method() -> None:
@@ -24,6 +32,7 @@ def test_sandbox_env_has_exactly_the_token_for_the_token_method() -> None:
 
 
 def test_method_given_as_text_is_accepted() -> None:
+    # The method deliberately given as a str, which the AuthMethod annotation refuses.
     creds = Credentials(DAYTONA, "oauth_token", claude_oauth_token=TOKEN)  # type: ignore[arg-type]
     assert creds.auth_method is AuthMethod.OAUTH_TOKEN
 
@@ -36,7 +45,7 @@ def test_method_given_as_text_is_accepted() -> None:
     ],
 )
 def test_the_chosen_methods_secret_is_required(
-    method: AuthMethod, kwargs: dict[str, str], missing: str
+    method: AuthMethod, kwargs: ClaudeSecrets, missing: str
 ) -> None:
     with pytest.raises(IncompleteCredentials, match=missing):
         Credentials(DAYTONA, method, **kwargs)

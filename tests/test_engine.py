@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeVar, cast
 
 import pytest
 
@@ -23,6 +24,7 @@ from tray.sandbox.retry import Backoff
 
 API_KEY = "sk-ant-api03-" + "E" * 40 + "ng1n"
 TOKEN = "sk-ant-oat01-" + "T" * 40 + "tk2n"
+_Event = TypeVar("_Event", bound=EngineEvent)
 TRICKY_PROMPT = "Fix \"it\" 'now' $(rm -rf ~) `id` $HOME \\n\nsecond line ✓ — ünïcode\n\n"
 
 
@@ -35,7 +37,7 @@ class Recorder:
         with self.lock:
             self.events.append(event)
 
-    def of(self, kind: type) -> list:  # type: ignore[type-arg]
+    def of(self, kind: type[_Event]) -> list[_Event]:
         with self.lock:
             return [e for e in self.events if isinstance(e, kind)]
 
@@ -132,14 +134,14 @@ def test_successful_shots_keep_their_work_and_leave_no_sandbox(
     shots = manager.history.shots(run_id)
     assert [s.status for s in shots] == ["succeeded"] * 3
     for shot in shots:
-        patch = Path(shot.patch_path).read_bytes()
+        patch = Path(cast(str, shot.patch_path)).read_bytes()
         assert b'+Solved: Fix "it"' in patch
         assert b"GIT binary patch" in patch
         assert sorted(shot.changed_files) == ["binary.bin", "solution.txt"]
         assert shot.cost_usd == pytest.approx(0.0421)
         assert shot.turns == 4
         assert shot.exit_code == 0
-        log = Path(shot.log_path).read_text()
+        log = Path(cast(str, shot.log_path)).read_text()
         assert '"type":"result"' in log
     statuses = recorder.statuses(1)
     for step in (
@@ -172,7 +174,7 @@ def test_a_repository_is_cloned_and_its_diff_collected(
     )
     (shot,) = manager.history.shots(run_id)
     assert shot.status == "succeeded"
-    patch = Path(shot.patch_path).read_text("utf-8", "replace")
+    patch = Path(cast(str, shot.patch_path)).read_text("utf-8", "replace")
     assert "+Edited by the fake agent." in patch
     assert "README.md" in shot.changed_files
     assert standin.live == []
@@ -270,7 +272,7 @@ def test_a_dropped_stream_loses_and_duplicates_nothing(
     run_id, _ = run(manager, RunSpec("task", shots=1))
     (shot,) = manager.history.shots(run_id)
     assert shot.status == "succeeded"
-    saved = Path(shot.log_path).read_bytes()
+    saved = Path(cast(str, shot.log_path)).read_bytes()
     (command,) = [c for c in standin.created[0].commands.values() if "claude -p" in c.command]
     assert saved == bytes(command.stdout)
     assert len(saved) > 3_000_000

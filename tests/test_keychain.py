@@ -97,7 +97,8 @@ def test_an_unknown_method_loads_as_none() -> None:
 
 
 def test_fail_backend_means_session_only_and_nothing_persisted() -> None:
-    store = CredentialStore(backend=keyring.backends.fail.Keyring())
+    # keyring's KeyringBackend.__init__ has no annotations.
+    store = CredentialStore(backend=keyring.backends.fail.Keyring())  # type: ignore[no-untyped-call]
     assessment = store.assessment()
     assert not assessment.secure
     assert "No keychain is available" in assessment.advice
@@ -112,7 +113,7 @@ def test_fail_backend_means_session_only_and_nothing_persisted() -> None:
 
 def test_plaintext_backend_is_never_written(tmp_path: Path) -> None:
     plaintext = PlaintextKeyring()
-    plaintext.file_path = str(tmp_path / "keyring_pass.cfg")  # type: ignore[misc]
+    plaintext.file_path = str(tmp_path / "keyring_pass.cfg")
     assert not assess_backend(plaintext).secure
     store = CredentialStore(backend=plaintext)
     assert "plaintext" in store.assessment().advice
@@ -133,7 +134,8 @@ def test_low_priority_backend_is_not_secure() -> None:
         def delete_password(self, service: str, username: str) -> None:
             raise AssertionError("must not be touched")
 
-    store = CredentialStore(backend=Dubious())
+    # keyring's KeyringBackend.__init__ has no annotations.
+    store = CredentialStore(backend=Dubious())  # type: ignore[no-untyped-call]
     assert not store.is_secure
     assert store.save(api_key_credentials()) is StorageOutcome.SESSION_ONLY
 

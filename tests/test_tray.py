@@ -12,6 +12,8 @@ import time
 import tkinter as tk
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from tkinter import ttk
+from typing import TYPE_CHECKING, cast
 
 import pytest
 
@@ -29,6 +31,9 @@ from tray.ui.dialogs import NewRunDialog
 from tray.ui.icons import IconState
 from tray.ui.widgets import close_window
 from tray.ui.wizard import SetupWizard
+
+if TYPE_CHECKING:  # importing pystray opens the display; it has no type information
+    from pystray import MenuItem
 
 pytestmark = pytest.mark.usefixtures("display", "secret_service")
 
@@ -92,6 +97,11 @@ def screenshot(window: tk.Misc, name: str) -> None:
     ImageGrab.grab(bbox=box, xdisplay=window.winfo_screen()).save(SCREENSHOTS / f"{name}.png")
 
 
+def step_of(wizard: SetupWizard) -> SetupStep:
+    """The wizard's step, read afresh: mypy would keep one assert's narrowing past a click."""
+    return wizard.step
+
+
 def test_first_launch_opens_the_wizard_and_a_valid_setup_is_saved(
     app: TrayApp,
     anthropic: AnthropicStandIn,
@@ -102,19 +112,19 @@ def test_first_launch_opens_the_wizard_and_a_valid_setup_is_saved(
     assert app.icon_state()[0] is IconState.SETUP_NEEDED
     wizard = app.wizard
     assert wizard is not None
-    assert wizard.step is SetupStep.DAYTONA
+    assert step_of(wizard) is SetupStep.DAYTONA
     screenshot(wizard.top, "wizard-1-daytona")
     wizard.daytona_entry.set(f"export DAYTONA_API_KEY='{VALID_DAYTONA_KEY}'")
     wizard.next_button.invoke()
-    assert wizard.step is SetupStep.METHOD
+    assert step_of(wizard) is SetupStep.METHOD
     screenshot(wizard.top, "wizard-2-method")
     wizard.next_button.invoke()
-    assert wizard.step is SetupStep.CLAUDE
+    assert step_of(wizard) is SetupStep.CLAUDE
     assert "Validate & Save" in str(wizard.next_button.cget("text"))
     wizard.claude_entry.set(VALID_ANTHROPIC_KEY)
     screenshot(wizard.top, "wizard-3-api-key")
     wizard.next_button.invoke()
-    assert wizard.step is SetupStep.VALIDATE
+    assert step_of(wizard) is SetupStep.VALIDATE
     screenshot(wizard.top, "wizard-4-validate")
     pump(app.root, lambda: app.wizard is None)
     assert app.credentials is not None
@@ -166,7 +176,7 @@ def test_oauth_paste_wrong_type_back_and_cancel(app: TrayApp, daytona: DaytonaSt
     wizard = app.wizard
     assert wizard is not None
     wizard.next_button.invoke()
-    assert wizard.step is SetupStep.DAYTONA  # empty key refused
+    assert step_of(wizard) is SetupStep.DAYTONA  # empty key refused
     assert "Nothing was pasted" in str(wizard.daytona_error.cget("text"))
     wizard.daytona_entry.set(VALID_DAYTONA_KEY)
     wizard.next_button.invoke()
@@ -174,10 +184,10 @@ def test_oauth_paste_wrong_type_back_and_cancel(app: TrayApp, daytona: DaytonaSt
     wizard.next_button.invoke()
     wizard.claude_entry.set(VALID_ANTHROPIC_KEY)  # an API key where a token belongs
     wizard.next_button.invoke()
-    assert wizard.step is SetupStep.CLAUDE
+    assert step_of(wizard) is SetupStep.CLAUDE
     assert "not an OAuth token" in str(wizard.claude_error.cget("text"))
     wizard.back_button.invoke()
-    assert wizard.step is SetupStep.METHOD
+    assert step_of(wizard) is SetupStep.METHOD
     wizard.next_button.invoke()
     wizard.claude_entry.set(TOKEN)
     wizard.next_button.invoke()
@@ -233,7 +243,7 @@ def test_new_run_dialog_checks_its_input(root: tk.Tk) -> None:
     assert not dialog.top.winfo_exists()
 
 
-def menu_items(app: TrayApp) -> dict[str, object]:
+def menu_items(app: TrayApp) -> dict[str, MenuItem]:
     from tray.ui.menu import build_menu
 
     menu = build_menu(app.menu_state(), app)
@@ -242,17 +252,17 @@ def menu_items(app: TrayApp) -> dict[str, object]:
 
 def test_menu_items_follow_the_app_state(app: TrayApp, daytona: DaytonaStandIn) -> None:
     items = menu_items(app)
-    assert not items["Check credentials"].enabled  # type: ignore[attr-defined]
-    assert not items["Log out"].enabled  # type: ignore[attr-defined]
-    assert not items["Fix credentials…"].visible  # type: ignore[attr-defined]
+    assert not items["Check credentials"].enabled
+    assert not items["Log out"].enabled
+    assert not items["Fix credentials…"].visible
     assert "Not set up" in items
 
     app._set_credentials(
         Credentials(VALID_DAYTONA_KEY, AuthMethod.API_KEY, anthropic_api_key=VALID_ANTHROPIC_KEY)
     )
     items = menu_items(app)
-    assert items["Check credentials"].enabled  # type: ignore[attr-defined]
-    assert items["Log out"].enabled  # type: ignore[attr-defined]
+    assert items["Check credentials"].enabled
+    assert items["Log out"].enabled
     assert any(text.startswith("Claude: API key sk-ant-…") for text in items)
     assert "Daytona: dtn_…good" in items
     assert app.icon_state()[0] is IconState.IDLE
@@ -267,7 +277,7 @@ def test_menu_items_follow_the_app_state(app: TrayApp, daytona: DaytonaStandIn) 
     assert any("running 2/2" in text for text in runs)
     run_entry = next(
         item for item in menu_items(app)["Runs"].submenu.items if "running" in str(item.text)
-    )  # type: ignore[attr-defined]
+    )
     cancel = next(item for item in run_entry.submenu.items if str(item.text) == "Cancel")
     assert cancel.enabled
     cancel(None)  # the menu's own action
@@ -275,8 +285,8 @@ def test_menu_items_follow_the_app_state(app: TrayApp, daytona: DaytonaStandIn) 
     assert daytona.live == []
 
 
-def items_of(menu_item: object) -> list[str]:
-    return [str(item.text) for item in menu_item.submenu.items]  # type: ignore[attr-defined]
+def items_of(menu_item: MenuItem) -> list[str]:
+    return [str(item.text) for item in menu_item.submenu.items]
 
 
 def test_an_expired_token_notifies_once_and_reopens_the_wizard(
@@ -297,7 +307,7 @@ def test_an_expired_token_notifies_once_and_reopens_the_wizard(
     assert app.icon_state()[0] is IconState.ATTENTION
     assert app.wizard is not None
     assert app.wizard.step is SetupStep.CLAUDE
-    assert menu_items(app)["Fix credentials…"].visible  # type: ignore[attr-defined]
+    assert menu_items(app)["Fix credentials…"].visible
     assert daytona.live == []
 
     fresh = "sk-ant-oat01-" + "F" * 40 + "new1"  # the fix: paste a new token
@@ -417,8 +427,8 @@ def test_without_a_tray_menu_a_click_opens_the_same_actions(app: TrayApp, root: 
         "Log out",
         "Quit",
     } <= set(buttons)
-    assert "disabled" in buttons["Log out"].state()  # type: ignore[attr-defined]
-    buttons["New run…"].invoke()  # type: ignore[attr-defined]
+    assert "disabled" in cast(ttk.Button, buttons["Log out"]).state()
+    cast(ttk.Button, buttons["New run…"]).invoke()
     assert app.wizard is not None  # no credentials yet: the wizard comes first
 
 
@@ -474,11 +484,37 @@ def test_the_keychain_reader_never_writes_to_a_terminal() -> None:
 
 def test_start_at_login_is_a_checkable_menu_item(app: TrayApp, isolated_home: Path) -> None:
     item = menu_items(app)["Start at login"]
-    assert not item.checked  # type: ignore[attr-defined]
-    item(None)  # type: ignore[operator]
+    assert not item.checked
+    item(None)
     desktop = isolated_home / "config" / "autostart" / "io.github.multishot.desktop"
     pump(app.root, desktop.exists)
     pump(app.root, lambda: app.start_at_login)
-    assert menu_items(app)["Start at login"].checked  # type: ignore[attr-defined]
-    menu_items(app)["Start at login"](None)  # type: ignore[operator]
+    assert menu_items(app)["Start at login"].checked
+    menu_items(app)["Start at login"](None)
     pump(app.root, lambda: not desktop.exists() and not app.start_at_login)
+
+
+def test_quit_with_a_run_active_deletes_its_sandboxes_and_ends_the_loop(
+    app: TrayApp, daytona: DaytonaStandIn
+) -> None:
+    daytona.extra_env["FAKE_CLAUDE_SCENARIO"] = "hang"
+    app._set_credentials(
+        Credentials(VALID_DAYTONA_KEY, AuthMethod.API_KEY, anthropic_api_key=VALID_ANTHROPIC_KEY)
+    )
+    run_id = app.start_run(RunSpec("task", shots=2))
+    pump(app.root, lambda: app.active_shots() == 2 and len(daytona.live) == 2, timeout=60)
+    gave_up: list[bool] = []
+
+    def give_up() -> None:  # only if Quit never ends the loop by itself
+        gave_up.append(True)
+        app.root.quit()
+
+    app.root.after(90_000, give_up)
+    daytona.delete_delay = 0.5  # deleting takes a moment, as it does with real Daytona
+    app.quit()
+    app.root.mainloop()
+    assert gave_up == [], "Quit did not end the Tk loop"
+    assert daytona.live == []
+    record = app.service.history.run(run_id or "")
+    assert record is not None
+    assert record.status == "cancelled"

@@ -9,6 +9,12 @@ from pathlib import Path
 from tray import config
 from tray.redaction import install_redaction
 
+__all__ = [
+    "LOG_FILE_NAME",
+    "configure_logging",
+    "log_file",
+]
+
 LOG_FILE_NAME = "multishot.log"
 _MAX_LOG_BYTES = 2 * 1024 * 1024
 _BACKUPS = 3

@@ -7,6 +7,19 @@ from pathlib import Path
 
 import platformdirs
 
+__all__ = [
+    "ANTHROPIC_BASE_URL_ENV",
+    "APP_NAME",
+    "DAYTONA_API_URL_ENV",
+    "DEFAULT_ANTHROPIC_BASE_URL",
+    "DEFAULT_DAYTONA_API_URL",
+    "anthropic_base_url",
+    "config_dir",
+    "data_dir",
+    "daytona_api_url",
+    "log_dir",
+]
+
 APP_NAME = "multishot"
 ANTHROPIC_BASE_URL_ENV = "ANTHROPIC_BASE_URL"
 DEFAULT_ANTHROPIC_BASE_URL = "https://api.anthropic.com"

@@ -18,6 +18,14 @@ from tray.app_logging import log_file
 from tray.credentials.keychain import CredentialStore
 from tray.errors import KeychainError
 
+__all__ = [
+    "collect",
+    "keychain_report",
+    "notification_report",
+    "tk_report",
+    "tray_report",
+]
+
 Report = dict[str, Any]
 
 

@@ -11,6 +11,15 @@ import logging
 import re
 import threading
 
+__all__ = [
+    "RedactingFilter",
+    "StreamRedactor",
+    "install_redaction",
+    "mask",
+    "redact",
+    "remember",
+]
+
 _SHAPED_SECRET = re.compile(r"sk-ant-[A-Za-z0-9_\-]{20,}|dtn_[A-Za-z0-9_\-]{20,}")
 _KNOWN_PREFIXES = ("sk-ant-", "dtn_")
 _MIN_REMEMBERED_LENGTH = 8

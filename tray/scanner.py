@@ -29,6 +29,14 @@ from typing import Any
 from tray.failures import FailureKind
 from tray.redaction import redact
 
+__all__ = [
+    "EXCERPT_CHARS",
+    "MAX_LINE_CHARS",
+    "WINDOW_OVERLAP_CHARS",
+    "LogScanner",
+    "ScanEvent",
+]
+
 MAX_LINE_CHARS = 64 * 1024
 WINDOW_OVERLAP_CHARS = 1024
 EXCERPT_CHARS = 300

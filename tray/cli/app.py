@@ -47,6 +47,12 @@ from tray.errors import InvalidInput, InvalidSecretInput, LocalLoginError, Multi
 from tray.redaction import mask, redact
 from tray.service import Service
 
+__all__ = [
+    "build_parser",
+    "main",
+    "status_report",
+]
+
 log = logging.getLogger(__name__)
 
 

@@ -122,24 +122,8 @@ def _run_with(
         console.say(
             f"Run {run_id}: {plural(spec.shots, 'shot')}. Ctrl-C cancels and deletes the sandboxes."
         )
-    finished: RunFinished | None = None
-    auth: AuthFailure | None = None
     try:
-        while finished is None:
-            try:
-                event = events.get(timeout=EVENT_WAIT_SECONDS)
-            except queue.Empty:
-                if service.wait(run_id, 0) and events.empty():
-                    break  # the run ended without a word: never wait for ever
-                continue
-            if isinstance(event, ShotChanged):
-                progress.update(event.shot)
-            elif isinstance(event, AuthFailure):
-                auth = event
-            elif isinstance(event, ScanNotice):
-                progress.note(f"shot {event.shot}: {event.event.kind.value}: {event.event.excerpt}")
-            elif isinstance(event, RunFinished) and event.run_id == run_id:
-                finished = event
+        finished, auth = _follow(service, run_id, events, progress)
     except KeyboardInterrupt:
         console.warn("\nCancelling: stopping the shots and deleting their sandboxes…")
         service.cancel_run(run_id)
@@ -163,6 +147,28 @@ def _run_with(
     if finished.status is RunStatus.CANCELLED:
         return EXIT_CANCELLED
     return EXIT_OK if finished.succeeded == finished.total else EXIT_ERROR
+
+
+def _follow(
+    service: Service, run_id: str, events: queue.Queue[EngineEvent], progress: _Progress
+) -> tuple[RunFinished | None, AuthFailure | None]:
+    """Show the run's events until it finishes; never wait for ever on a silent run."""
+    auth: AuthFailure | None = None
+    while True:
+        try:
+            event = events.get(timeout=EVENT_WAIT_SECONDS)
+        except queue.Empty:
+            if service.wait(run_id, 0) and events.empty():
+                return None, auth  # the run ended without a word
+            continue
+        if isinstance(event, ShotChanged):
+            progress.update(event.shot)
+        elif isinstance(event, AuthFailure):
+            auth = event
+        elif isinstance(event, ScanNotice):
+            progress.note(f"shot {event.shot}: {event.event.kind.value}: {event.event.excerpt}")
+        elif isinstance(event, RunFinished) and event.run_id == run_id:
+            return event, auth
 
 
 class _Progress:

@@ -29,6 +29,26 @@ from tray.redaction import redact
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
 
+__all__ = [
+    "ALL_ENTRIES",
+    "DEFAULT_TIMEOUT_SECONDS",
+    "ENTRY_ANTHROPIC_KEY",
+    "ENTRY_DAYTONA_KEY",
+    "ENTRY_METHOD",
+    "ENTRY_OAUTH_EXPIRY",
+    "ENTRY_OAUTH_TOKEN",
+    "LOAD_COMMAND",
+    "SERVICE_NAME",
+    "TIMEOUT_ENV",
+    "BackendAssessment",
+    "CredentialStore",
+    "StorageOutcome",
+    "assess_backend",
+    "backend_name",
+    "dump_for_parent",
+    "load_isolated",
+]
+
 SERVICE_NAME = "multishot"
 TIMEOUT_ENV = "MULTISHOT_KEYCHAIN_TIMEOUT"
 DEFAULT_TIMEOUT_SECONDS = 10.0

@@ -19,6 +19,16 @@ from pathlib import Path
 from tray.errors import LocalLoginError
 from tray.redaction import remember
 
+__all__ = [
+    "CLAUDE_CONFIG_DIR_ENV",
+    "MACOS_KEYCHAIN_SERVICE",
+    "SHORT_LIVED",
+    "LocalLogin",
+    "credential_files",
+    "find_local_login",
+    "parse_login",
+]
+
 CLAUDE_CONFIG_DIR_ENV = "CLAUDE_CONFIG_DIR"
 MACOS_KEYCHAIN_SERVICE = "Claude Code-credentials"
 SHORT_LIVED = dt.timedelta(days=1)

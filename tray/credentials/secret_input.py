@@ -22,6 +22,23 @@ from tray.credentials.model import (
 from tray.errors import InvalidSecretInput
 from tray.redaction import mask
 
+__all__ = [
+    "ANTHROPIC_PREFIX",
+    "API_KEY_PREFIX",
+    "DAYTONA_API_KEY_ENV",
+    "DAYTONA_PREFIX",
+    "MAX_SECRET_LENGTH",
+    "MIN_SECRET_LENGTH",
+    "OAUTH_TOKEN_PREFIX",
+    "REFRESH_TOKEN_PREFIX",
+    "SecretKind",
+    "check_secret",
+    "credentials_from_environment",
+    "credentials_from_input",
+    "normalise_secret",
+    "read_secret",
+]
+
 API_KEY_PREFIX = "sk-ant-api"
 OAUTH_TOKEN_PREFIX = "sk-ant-oat"
 REFRESH_TOKEN_PREFIX = "sk-ant-ort"

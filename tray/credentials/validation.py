@@ -25,6 +25,20 @@ from tray.sandbox import daytona
 if TYPE_CHECKING:
     import httpx
 
+__all__ = [
+    "ANTHROPIC_VERSION",
+    "CONNECT_TIMEOUT_SECONDS",
+    "TOTAL_TIMEOUT_SECONDS",
+    "CheckResult",
+    "CheckStatus",
+    "CredentialsCheck",
+    "check_anthropic_api_key",
+    "check_credentials",
+    "check_daytona_api_key",
+    "check_oauth_token",
+    "describe_expiry",
+]
+
 ANTHROPIC_VERSION = "2023-06-01"
 CONNECT_TIMEOUT_SECONDS = 5.0
 TOTAL_TIMEOUT_SECONDS = 15.0

@@ -111,7 +111,12 @@ class _Workspace:
 
 
 class Shot:
-    """One attempt. Only its own thread calls :meth:`run` and moves its status."""
+    """One attempt. Only its own thread calls :meth:`run` and moves its status.
+
+    Long because the steps of a shot (create, clone, prepare, run Claude with its
+    re-runs, collect, delete) share one state machine and one sandbox; the output
+    pipe, what Claude printed and the outcome are already classes of their own.
+    """
 
     def __init__(self, engine: ShotEngine, run: RunState, number: int) -> None:
         self._engine = engine

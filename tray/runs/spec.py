@@ -8,6 +8,19 @@ from urllib.parse import urlsplit
 
 from tray.errors import InvalidRunSpec
 
+__all__ = [
+    "DEFAULT_SHOTS",
+    "DEFAULT_TIME_LIMIT_MINUTES",
+    "MAX_BUDGET_USD",
+    "MAX_HINT_CHARS",
+    "MAX_PROMPT_CHARS",
+    "MAX_SHOTS",
+    "MAX_TIME_LIMIT_MINUTES",
+    "MAX_TURNS",
+    "MIN_SHOTS",
+    "RunSpec",
+]
+
 MIN_SHOTS = 1
 MAX_SHOTS = 16
 DEFAULT_SHOTS = 4

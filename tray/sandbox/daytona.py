@@ -31,6 +31,20 @@ from tray.sandbox.retry import Backoff
 if TYPE_CHECKING:
     from daytona import AsyncDaytona, Daytona, Sandbox
 
+__all__ = [
+    "APP_LABELS",
+    "LABEL_RUN",
+    "LABEL_SHOT",
+    "DaytonaClient",
+    "LogStream",
+    "SandboxHandle",
+    "SandboxInfo",
+    "connect",
+    "sandbox_labels",
+    "translated_errors",
+    "verify_api_key",
+]
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 

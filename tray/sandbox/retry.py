@@ -5,6 +5,10 @@ from __future__ import annotations
 import dataclasses
 import random
 
+__all__ = [
+    "Backoff",
+]
+
 
 @dataclasses.dataclass(frozen=True)
 class Backoff:

@@ -3,16 +3,17 @@
 Threads: Tk owns the main thread (a hidden root); pystray runs on its own thread
 (detached on macOS); keychain, network and SDK work runs on worker threads. Every
 result crosses back through ``in_tk``: a queue drained by ``root.after``.
+
+Long because ``TrayApp`` is the shell's one controller (see its docstring); the
+tray backend's rework (one owner thread for every icon call) will split it.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-import os
 import queue
 import signal
-import subprocess
 import sys
 import threading
 import tkinter as tk
@@ -39,7 +40,15 @@ from tray.ui.dialogs import ActionsWindow, LogViewer, NewRunDialog, RunsWindow
 from tray.ui.icons import NOTIFICATION_ICON, IconState, asset, draw_icon
 from tray.ui.menu import MenuState, RunEntry, build_menu
 from tray.ui.notifications import Notifier
+from tray.ui.widgets import open_path
 from tray.ui.wizard import SetupWizard
+
+__all__ = [
+    "DRAIN_MS",
+    "RECENT_RUNS",
+    "TrayApp",
+    "run_tray_app",
+]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -48,6 +57,14 @@ RECENT_RUNS = 8
 
 
 class TrayApp:
+    """The tray shell's controller: state shown in the icon and menu, every menu action,
+    the recovery flows and the hand-offs between Tk, the icon and worker threads.
+
+    Long because it is the one place the shell's actions meet; windows, the menu,
+    icons and notifications are modules of their own, and every decision is the
+    core's (``Service``, the failure policy).
+    """
+
     def __init__(
         self,
         root: tk.Tk,
@@ -395,12 +412,12 @@ class TrayApp:
     def open_folder(self, run_id: str) -> None:
         folder = self._run_folder(run_id)
         if folder:
-            _open_path(folder.path)
+            open_path(folder.path)
 
     def open_patch(self, run_id: str, shot: int) -> None:
         folder = self._run_folder(run_id)
         if folder:
-            _open_path(folder.shot(shot).patch)
+            open_path(folder.shot(shot).patch)
 
     def show_log(self, run_id: str, shot: int = 1) -> None:
         def show() -> None:
@@ -493,13 +510,6 @@ class TrayApp:
             messagebox.showerror(error.title, error.message)
         else:
             messagebox.showerror("Multishot", str(error))
-
-
-def _open_path(path: Path) -> None:
-    if sys.platform == "win32":
-        os.startfile(path)  # type: ignore[attr-defined]  # noqa: S606
-    else:
-        subprocess.Popen(["open" if sys.platform == "darwin" else "xdg-open", str(path)])
 
 
 def run_tray_app() -> int:

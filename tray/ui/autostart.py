@@ -13,6 +13,18 @@ import sys
 from pathlib import Path
 from typing import Protocol
 
+__all__ = [
+    "APP_ID",
+    "RUN_KEY",
+    "RUN_VALUE",
+    "Autostart",
+    "LaunchAgent",
+    "WindowsRunKey",
+    "XdgAutostart",
+    "for_this_system",
+    "launch_command",
+]
+
 APP_ID = "io.github.multishot"
 RUN_KEY = r"Software\Microsoft\Windows\CurrentVersion\Run"
 RUN_VALUE = "Multishot"

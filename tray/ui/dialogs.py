@@ -14,6 +14,15 @@ from tray.runs.display import RunOverview, format_cost, format_duration
 from tray.runs.spec import DEFAULT_SHOTS, MAX_SHOTS, RunSpec
 from tray.ui.widgets import PAD, close_window, message
 
+__all__ = [
+    "LOG_POLL_MS",
+    "LOG_TAIL_BYTES",
+    "ActionsWindow",
+    "LogViewer",
+    "NewRunDialog",
+    "RunsWindow",
+]
+
 LOG_POLL_MS = 500
 LOG_TAIL_BYTES = 256 * 1024
 

@@ -8,16 +8,30 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+__all__ = [
+    "NOTIFICATION_ICON",
+    "SIZE",
+    "IconState",
+    "asset",
+    "draw_icon",
+    "draw_template",
+]
+
 SIZE = 64
 NOTIFICATION_ICON = "multishot-128.png"
 
 
 def asset(name: str) -> Path | None:
-    """A file from assets/: inside the bundle when frozen, else beside the package."""
+    """A file from assets/: in the frozen bundle, the installed wheel (``tray/assets``)
+    or the source tree."""
     bundle = getattr(sys, "_MEIPASS", None)
-    root = Path(bundle) if bundle else Path(__file__).resolve().parent.parent.parent
-    path = root / "assets" / name
-    return path if path.is_file() else None
+    package = Path(__file__).resolve().parent.parent
+    folders = [Path(bundle)] if bundle else [package, package.parent]
+    for folder in folders:
+        path = folder / "assets" / name
+        if path.is_file():
+            return path
+    return None
 
 
 class IconState(enum.Enum):

@@ -9,6 +9,13 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any, Protocol
 
+__all__ = [
+    "MenuActions",
+    "MenuState",
+    "RunEntry",
+    "build_menu",
+]
+
 
 @dataclasses.dataclass(frozen=True)
 class RunEntry:

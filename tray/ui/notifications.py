@@ -18,6 +18,15 @@ from pathlib import Path
 from tray.redaction import redact
 from tray.ui.messages import Notice
 
+__all__ = [
+    "APP_NAME",
+    "BODY_LIMIT",
+    "TIMEOUT_SECONDS",
+    "TITLE_LIMIT",
+    "Notifier",
+    "clip",
+]
+
 TITLE_LIMIT = 64  # Windows balloons refuse longer titles...
 BODY_LIMIT = 256  # ...and longer messages; the same limits read well everywhere
 TIMEOUT_SECONDS = 10
@@ -83,7 +92,7 @@ class Notifier:
         if implementation == "NotifySendNotification":
             # 2.1.0 reads `icon` and `expire_time`, not the facade's `app_icon`/`timeout`,
             # and hands title and body to notify-send as arguments.
-            notification._notify(
+            notification._notify(  # noqa: SLF001 - the facade drops icon and expire_time
                 title=title,
                 message=body,
                 icon=icon,

@@ -11,6 +11,11 @@ import platformdirs
 
 from tray.config import APP_NAME
 
+__all__ = [
+    "InstanceLock",
+    "lock_path",
+]
+
 
 def lock_path() -> Path:
     return (

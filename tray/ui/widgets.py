@@ -3,9 +3,23 @@
 from __future__ import annotations
 
 import gc
+import os
+import subprocess
+import sys
 import tkinter as tk
 import webbrowser
+from pathlib import Path
 from tkinter import ttk
+
+__all__ = [
+    "PAD",
+    "WRAP",
+    "SecretEntry",
+    "close_window",
+    "link",
+    "message",
+    "open_path",
+]
 
 PAD = 8
 WRAP = 420
@@ -69,3 +83,11 @@ def link(parent: tk.Misc, text: str, url: str) -> ttk.Label:
 
 def message(parent: tk.Misc, text: str = "", **options: object) -> ttk.Label:
     return ttk.Label(parent, text=text, wraplength=WRAP, justify="left", **options)  # type: ignore[arg-type]
+
+
+def open_path(path: Path) -> None:
+    """Open a file or folder with the desktop's default application."""
+    if sys.platform == "win32":
+        os.startfile(path)  # type: ignore[attr-defined]  # noqa: S606
+    else:
+        subprocess.Popen(["open" if sys.platform == "darwin" else "xdg-open", str(path)])

@@ -27,6 +27,11 @@ from tray.errors import InvalidSecretInput, LocalLoginError
 from tray.redaction import mask
 from tray.ui.widgets import PAD, SecretEntry, close_window, link, message
 
+__all__ = [
+    "SetupWizard",
+    "WizardHost",
+]
+
 T = TypeVar("T")
 
 
@@ -41,6 +46,12 @@ class WizardHost(Protocol):
 
 
 class SetupWizard:
+    """The four screens in one window (so it keeps its place and size between steps).
+
+    Long because each screen's widgets, its checks and its keys live together; the
+    checks themselves are the core's (secret input hygiene, validation).
+    """
+
     def __init__(
         self,
         host: WizardHost,
