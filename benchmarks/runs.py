@@ -28,8 +28,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.daytona_standin import VALID_DAYTONA_KEY
 from tray.credentials.model import AuthMethod, Credentials
+from tray.runs.events import EngineEvent, ScanNotice
 from tray.runs.history import History
-from tray.runs.manager import EngineEvent, RunManager, ScanNotice
+from tray.runs.manager import RunManager
+from tray.runs.settings import EngineSettings
 from tray.runs.spec import MAX_SHOTS, RunSpec
 from tray.sandbox.retry import Backoff
 
@@ -112,7 +114,7 @@ def run_phase(
             history=History(workdir / f"history-{name}.sqlite3"),
             results_root=workdir / f"runs-{name}",
             daytona_url=url,
-            backoff=Backoff(base_seconds=0.1),
+            settings=EngineSettings(backoff=Backoff(base_seconds=0.1)),
         )
         manager.subscribe(on_event)
         manager.daytona()  # SDK import and client set-up are not part of a run
@@ -130,8 +132,8 @@ def run_phase(
         left = manager.daytona().list_sandboxes({"app": "multishot"})
         manager.shutdown()
     assert not left, f"{len(left)} sandboxes left behind"
-    streamed = sum(Path(s["log_path"]).stat().st_size for s in shots_done) / 1e6
-    statuses = {s["status"] for s in shots_done}
+    streamed = sum(Path(s.log_path or "").stat().st_size for s in shots_done) / 1e6
+    statuses = {s.status.value for s in shots_done}
     print(f"  {name}: {shots} shots, statuses {sorted(statuses)}, {streamed:.1f} MB streamed")
     return wall, cpu, streamed, latencies, rss.peak
 

@@ -67,8 +67,8 @@ def tk_latency(shots: int, megabytes: float, pace: float) -> list[float]:
     from runs import CREDENTIALS, standin
 
     from tray.credentials.keychain import CredentialStore
-    from tray.runs.history import History
     from tray.runs.spec import RunSpec
+    from tray.service import Service
     from tray.ui.app import TrayApp
 
     lateness: list[float] = []
@@ -88,7 +88,8 @@ def tk_latency(shots: int, megabytes: float, pace: float) -> list[float]:
         root.withdraw()
         store = CredentialStore(service="multishot-benchmark")  # never the user's own entries
         store.save(CREDENTIALS)
-        app = TrayApp(root, store=store, history=History(Path(tmp) / "h.sqlite3"), with_icon=False)
+        service = Service(store, history_path=Path(tmp) / "h.sqlite3")
+        app = TrayApp(root, service=service, with_icon=False)
         app.start()
         while app.credentials is None:
             root.update()
@@ -108,8 +109,7 @@ def tk_latency(shots: int, megabytes: float, pace: float) -> list[float]:
 
         root.after(10, tick)
         root.mainloop()
-        if app.manager is not None:
-            app.manager.shutdown()
+        service.shutdown()
         store.clear()
         root.destroy()
     return lateness

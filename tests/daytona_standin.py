@@ -69,6 +69,7 @@ class DaytonaStandIn(LoopbackServer):
         self.delete_faults: list[int] = []
         self.create_delay = 0.0
         self.delete_delay = 0.0
+        self.reject_with = 401  # how a wrong key is refused: 401, or 403 (no permission)
         self.fail_start = False
         self.drop_stream_after_bytes: int | None = None
         self.extra_env: dict[str, str] = {}
@@ -132,6 +133,11 @@ class DaytonaStandIn(LoopbackServer):
         return request.headers.get("Authorization") == f"Bearer {VALID_DAYTONA_KEY}"
 
     def _unauthorised(self) -> web.Response:
+        if self.reject_with == 403:  # a key without sandbox permissions
+            return web.json_response(
+                {"statusCode": 403, "message": "Forbidden resource", "error": "Forbidden"},
+                status=403,
+            )
         return web.json_response(
             {"statusCode": 401, "message": "Invalid API key", "error": "Unauthorized"}, status=401
         )

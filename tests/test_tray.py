@@ -518,3 +518,21 @@ def test_quit_with_a_run_active_deletes_its_sandboxes_and_ends_the_loop(
     record = app.service.history.run(run_id or "")
     assert record is not None
     assert record.status == "cancelled"
+
+
+@pytest.mark.parametrize("refusal", [401, 403])
+def test_a_rejected_daytona_key_reopens_the_wizard_at_the_daytona_step(
+    app: TrayApp, daytona: DaytonaStandIn, notifications: NotificationServer, refusal: int
+) -> None:
+    daytona.reject_with = refusal
+    app._set_credentials(
+        Credentials("dtn_" + "r" * 30, AuthMethod.API_KEY, anthropic_api_key=VALID_ANTHROPIC_KEY)
+    )
+    run_id = app.start_run(RunSpec("task", shots=2))
+    pump(app.root, lambda: app.run_status.get(run_id or "") == "auth_failed", timeout=60)
+    assert app.wizard is not None
+    assert app.wizard.step is SetupStep.DAYTONA
+    assert app.icon_state()[0] is IconState.ATTENTION
+    pump(app.root, lambda: len(notifications.received) >= 1)
+    assert notifications.received[0].summary == "Daytona rejected the API key"
+    assert daytona.created == []
