@@ -69,6 +69,7 @@ class DaytonaStandIn(LoopbackServer):
         self.delete_faults: list[int] = []
         self.create_delay = 0.0
         self.delete_delay = 0.0
+        self._pumps: set[asyncio.Future[None]] = set()
         self.reject_with = 401  # how a wrong key is refused: 401, or 403 (no permission)
         self.fail_start = False
         self.drop_stream_after_bytes: int | None = None
@@ -101,7 +102,15 @@ class DaytonaStandIn(LoopbackServer):
     def __exit__(self, *exc_info: object) -> None:
         for sandbox in list(self.sandboxes.values()):
             kill_all(sandbox)
+        # Let every killed process's pump read its last bytes and reap it on this loop:
+        # a subprocess transport left for the garbage collector after the loop closes
+        # raises "Event loop is closed" in some later test.
+        asyncio.run_coroutine_threadsafe(self._finish_pumps(), self._loop).result(timeout=30)
         super().__exit__(*exc_info)
+
+    async def _finish_pumps(self) -> None:
+        if self._pumps:
+            await asyncio.wait(self._pumps, timeout=20)
 
     def install_claude(self) -> None:
         """Put the fake `claude` on the sandboxes' PATH, or a fake `npm` that installs it."""
@@ -314,6 +323,8 @@ class DaytonaStandIn(LoopbackServer):
         )
         sandbox.processes.append(command.process)
         command.pump = asyncio.ensure_future(self._pump(command))
+        self._pumps.add(command.pump)
+        command.pump.add_done_callback(self._pumps.discard)
         return web.json_response({"cmdId": command.id})
 
     async def _pump(self, command: Command) -> None:
@@ -336,6 +347,8 @@ class DaytonaStandIn(LoopbackServer):
             read(process.stderr, command.stderr, STDERR_PREFIX),
         )
         command.exit_code = await process.wait()
+        if process.stdin is not None:
+            process.stdin.close()  # the last open pipe: the transport closes on this loop
         command.changed.set()
 
     def _command_of(self, request: web.Request) -> Command:
