@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -60,15 +61,7 @@ def secret_service() -> Iterator[None]:
         # Seen once in a full run: the daemon was gone before the keychain tests.
         # Start it again, unlocked, rather than fail every later test for it.
         warnings.warn("gnome-keyring had stopped; restarting it", stacklevel=1)
-        subprocess.run(
-            ["gnome-keyring-daemon", "--replace", "--unlock", "--components=secrets"],
-            input=KEYRING_PASSWORD,
-            text=True,
-            capture_output=True,
-            env=SESSION_ENV,
-            timeout=30,
-            check=True,
-        )
+        _restart_secret_service()
     yield
     for entry in ALL_ENTRIES:
         subprocess.run(
@@ -76,6 +69,35 @@ def secret_service() -> Iterator[None]:
             check=False,
             timeout=10,
         )
+
+
+_RESTARTED: list[subprocess.Popen[str]] = []
+
+
+def _restart_secret_service() -> None:
+    """A new unlocked daemon, our child (stopped by its pid when the tests end)."""
+    daemon = subprocess.Popen(
+        ["gnome-keyring-daemon", "--foreground", "--replace", "--unlock", "--components=secrets"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=SESSION_ENV,
+    )
+    assert daemon.stdin is not None
+    daemon.stdin.write(KEYRING_PASSWORD)
+    daemon.stdin.close()
+    _RESTARTED.append(daemon)
+    deadline = time.monotonic() + 10
+    while not _secret_service_running():
+        assert time.monotonic() < deadline, "the restarted Secret Service did not come up"
+        time.sleep(0.1)
+
+
+def pytest_sessionfinish() -> None:
+    for daemon in _RESTARTED:
+        daemon.terminate()
+        daemon.wait(timeout=10)
 
 
 def _secret_service_running() -> bool:

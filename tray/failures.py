@@ -61,10 +61,6 @@ class FailurePolicy:
     body: str  # a notification's body: what happened and what to do
     advice: str  # the command line's next step
 
-    @property
-    def needs_new_credentials(self) -> bool:
-        return self.fix_step is not None
-
 
 _LOGIN_AGAIN = "Fix the credentials with `multishot login`, then start the run again."
 _NEW_TOKEN = "Paste a new token (from `claude setup-token`) with `multishot login`."

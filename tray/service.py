@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 from tray.credentials.keychain import CredentialStore, StorageOutcome
@@ -21,7 +21,7 @@ from tray.credentials.secret_input import DAYTONA_API_KEY_ENV, credentials_from_
 from tray.credentials.validation import CredentialsCheck, check_credentials
 from tray.errors import NotLoggedIn, RunNotFound
 from tray.runs.display import RunOverview
-from tray.runs.events import EngineEvent, Subscriber
+from tray.runs.events import Subscriber
 from tray.runs.history import History, RunRecord
 from tray.runs.manager import RunManager
 from tray.runs.settings import EngineSettings
@@ -111,28 +111,19 @@ class Service:
                     daytona_url=self._daytona_url,
                     settings=self._settings,
                 )
-                self._manager.subscribe(self._forward)
+                for callback in self._subscribers:
+                    self._manager.subscribe(callback)
             else:
                 self._manager.set_credentials(credentials)
             return self._manager
 
-    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
-        """Engine events of every run this service starts (on worker threads)."""
+    def subscribe(self, callback: Subscriber) -> None:
+        """Engine events of every run this service starts (on worker threads), from now on
+        and across log-outs (a new engine gets every subscriber)."""
         with self._lock:
             self._subscribers.append(callback)
-
-        def unsubscribe() -> None:
-            with self._lock:
-                if callback in self._subscribers:
-                    self._subscribers.remove(callback)
-
-        return unsubscribe
-
-    def _forward(self, event: EngineEvent) -> None:
-        with self._lock:
-            subscribers = list(self._subscribers)
-        for callback in subscribers:
-            callback(event)
+            if self._manager is not None:
+                self._manager.subscribe(callback)
 
     def start_run(self, credentials: Credentials, spec: RunSpec) -> str:
         return self.use_credentials(credentials).start(spec)

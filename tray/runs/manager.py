@@ -9,7 +9,6 @@ emitted, even when the history cannot be written.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import logging
@@ -17,7 +16,6 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 from tray.credentials.model import Credentials
@@ -76,15 +74,9 @@ class RunManager:
         with self._client_lock:
             return self._credentials
 
-    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+    def subscribe(self, callback: Subscriber) -> None:
         with self._lock:
             self._subscribers.append(callback)
-
-        def unsubscribe() -> None:
-            with self._lock, contextlib.suppress(ValueError):
-                self._subscribers.remove(callback)
-
-        return unsubscribe
 
     def start(self, spec: RunSpec) -> str:
         """Register the run and start its shots in worker threads; return at once."""
