@@ -123,6 +123,7 @@ def test_daytona_server_that_never_answers(daytona: DaytonaStandIn) -> None:
     daytona.mode = "hang"
     result = check_daytona_api_key(VALID_DAYTONA_KEY, timeout=2)
     assert result.status is CheckStatus.UNREACHABLE
+    assert "did not answer within 2 seconds" in result.message
 
 
 def test_oauth_token_checks_shape_and_known_expiry() -> None:

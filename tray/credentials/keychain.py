@@ -15,7 +15,6 @@ import enum
 import json
 import logging
 import os
-import queue
 import subprocess
 import sys
 import threading
@@ -23,6 +22,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from tray.credentials.model import AuthMethod, Credentials
+from tray.deadline import DeadlineExceeded, call_with_deadline
 from tray.errors import IncompleteCredentials, KeychainError, KeychainLocked, KeychainTimeout
 from tray.redaction import redact
 
@@ -250,27 +250,17 @@ class CredentialStore:
         return self._backend
 
     def _timed(self, what: str, call: Callable[[], T]) -> T:
-        outcome: queue.Queue[tuple[bool, object]] = queue.Queue(maxsize=1)
-
-        def work() -> None:
-            try:
-                outcome.put((True, call()))
-            except BaseException as exc:
-                outcome.put((False, exc))
-
-        threading.Thread(target=work, name=f"keychain-{what}", daemon=True).start()
         try:
-            succeeded, value = outcome.get(timeout=self.timeout)
-        except queue.Empty:
+            return call_with_deadline(call, self.timeout, f"keychain-{what}")
+        except DeadlineExceeded:
             raise KeychainTimeout(
                 f"The keychain did not answer within {self.timeout:g} seconds "
                 f"(while trying to {what}). It may be locked and waiting for a password "
                 "prompt that cannot appear. Unlock it (for example by logging in to the "
                 "desktop session) and try again."
             ) from None
-        if succeeded:
-            return value  # type: ignore[return-value]
-        raise _translate(what, value)  # type: ignore[arg-type]
+        except Exception as exc:
+            raise _translate(what, exc) from None
 
 
 def _translate(what: str, exc: BaseException) -> BaseException:

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from tray import config
+from tray.deadline import DeadlineExceeded, call_with_deadline
 from tray.errors import (
     DaytonaKeyRejected,
     DaytonaRateLimited,
@@ -70,9 +71,21 @@ def verify_api_key(api_key: str, api_url: str | None = None, timeout: float = 15
     from daytona import ListSandboxesQuery
 
     url = api_url or config.daytona_api_url()
-    with translated_errors("check the key", url):
-        client = connect(api_key, url)
-        next(iter(client.list(ListSandboxesQuery(limit=1), request_timeout=timeout)), None)
+
+    def list_one() -> None:
+        with translated_errors("check the key", url):
+            client = connect(api_key, url)
+            next(iter(client.list(ListSandboxesQuery(limit=1), request_timeout=timeout)), None)
+
+    # The SDK retries a request that timed out: without a deadline of our own a silent
+    # server takes several times ``timeout`` to be reported.
+    try:
+        call_with_deadline(list_one, timeout, "daytona-key-check")
+    except DeadlineExceeded:
+        raise DaytonaUnreachable(
+            f"Daytona at {url} did not answer within {timeout:g} seconds. Check the "
+            "network and try again."
+        ) from None
 
 
 @contextlib.contextmanager
