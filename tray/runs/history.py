@@ -24,7 +24,8 @@ from tray.runs.status import RunStatus, ShotStatus
 
 __all__ = ["ALIVE_WITHIN_SECONDS", "HEARTBEAT_SECONDS", "History", "RunRecord", "ShotRecord"]
 
-HEARTBEAT_SECONDS = 5.0
+# While runs are active their owner refreshes them (and reads cancel requests) this often.
+HEARTBEAT_SECONDS = 1.0
 ALIVE_WITHIN_SECONDS = 30.0
 
 _SCHEMA = """

@@ -58,6 +58,7 @@ class RunManager:
         self._lock = threading.Lock()
         self._subscribers: list[Subscriber] = []
         self._closing = threading.Event()
+        self._run_started = threading.Event()  # wakes the heartbeat out of its idle wait
         self._heartbeat = threading.Thread(target=self._beat, name="run-heartbeat", daemon=True)
         self._heartbeat.start()
 
@@ -84,6 +85,7 @@ class RunManager:
         run = RunState(run_id, spec, RunFolder(self._results_root / run_id))
         with self._lock:
             self._runs[run_id] = run
+        self._run_started.set()
         coordinator = threading.Thread(
             target=self._coordinate, args=(run,), name=f"run-{run_id}", daemon=True
         )
@@ -118,6 +120,7 @@ class RunManager:
         for run_id in run_ids:
             self.wait(run_id, max(0.0, deadline - time.monotonic()))
         self._closing.set()
+        self._run_started.set()
 
     def set_credentials(self, credentials: Credentials) -> None:
         """Use new credentials for every sandbox created from now on."""
@@ -172,7 +175,14 @@ class RunManager:
             self.emit(AuthFailure(run.id, kind, excerpt))
 
     def _beat(self) -> None:
-        while not self._closing.wait(HEARTBEAT_SECONDS):
+        """While runs are active, refresh them and pick up cancels; idle, sleep until one starts."""
+        while not self._closing.is_set():
+            if not self.active():
+                self._run_started.wait()
+                self._run_started.clear()  # a start after this is seen by active() above
+                continue
+            if self._closing.wait(HEARTBEAT_SECONDS):
+                return
             active = self.active()
             if not active:
                 continue
