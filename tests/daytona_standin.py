@@ -67,7 +67,8 @@ class DaytonaStandIn(LoopbackServer):
         self.deleted: list[str] = []
         self.create_faults: list[int] = []
         self.delete_faults: list[int] = []
-        self.create_delay = 0.0
+        self.create_delay = 0.0  # before the create request answers (the sandbox does not exist)
+        self.start_delay = 0.0  # a created sandbox says "starting" this long
         self.delete_delay = 0.0
         self._pumps: set[asyncio.Future[None]] = set()
         self.reject_with = 401  # how a wrong key is refused: 401, or 403 (no permission)
@@ -206,8 +207,7 @@ class DaytonaStandIn(LoopbackServer):
         )
         self.sandboxes[sandbox_id] = sandbox
         self.created.append(sandbox)
-        state = "error" if self.fail_start else "started"
-        return web.json_response(self._sandbox_json(sandbox, state))
+        return web.json_response(self._sandbox_json(sandbox, self._state(sandbox)))
 
     async def _get(self, request: web.Request) -> web.StreamResponse:
         sandbox = self.sandboxes.get(request.match_info["id"])
@@ -215,9 +215,12 @@ class DaytonaStandIn(LoopbackServer):
             return web.json_response(
                 {"statusCode": 404, "message": "Sandbox not found"}, status=404
             )
-        return web.json_response(
-            self._sandbox_json(sandbox, "error" if self.fail_start else "started")
-        )
+        return web.json_response(self._sandbox_json(sandbox, self._state(sandbox)))
+
+    def _state(self, sandbox: Sandbox) -> str:
+        if self.fail_start:
+            return "error"
+        return "starting" if time.time() < sandbox.created_at + self.start_delay else "started"
 
     async def _delete(self, request: web.Request) -> web.StreamResponse:
         if self.delete_delay:

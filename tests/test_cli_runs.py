@@ -140,6 +140,80 @@ def test_ctrl_c_cancels_and_deletes_every_sandbox(daytona: DaytonaStandIn) -> No
     assert len(daytona.deleted) == 2
 
 
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_sigterm_and_sighup_cancel_and_delete_every_sandbox(
+    daytona: DaytonaStandIn, signum: int, code: int
+) -> None:
+    daytona.extra_env["FAKE_CLAUDE_SCENARIO"] = "hang"
+    process = start_cli("run", "task", "--shots", "3")
+    try:
+        wait_for_running(daytona, 3)
+        process.send_signal(signum)
+        _, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == code, err
+    assert "deleting their sandboxes" in err
+    assert daytona.live == []
+    assert len(daytona.deleted) == 3
+
+
+def test_ctrl_c_pressed_three_times_still_deletes_every_sandbox(daytona: DaytonaStandIn) -> None:
+    daytona.extra_env["FAKE_CLAUDE_SCENARIO"] = "hang"
+    daytona.delete_delay = 2.0
+    process = start_cli("run", "task", "--shots", "3")
+    try:
+        wait_for_running(daytona, 3)
+        for _ in range(3):
+            process.send_signal(signal.SIGINT)
+            time.sleep(0.25)
+        _, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 130, err
+    assert "Still deleting 3 sandboxes; press Ctrl-C again to leave them" in err
+    assert "every sandbox of the run is deleted" in err
+    assert daytona.live == []
+
+
+def test_a_deliberate_last_ctrl_c_leaves_the_sandboxes_for_cleanup(
+    daytona: DaytonaStandIn,
+) -> None:
+    daytona.extra_env["FAKE_CLAUDE_SCENARIO"] = "hang"
+    daytona.delete_delay = 30.0
+    process = start_cli("run", "task", "--shots", "2")
+    try:
+        wait_for_running(daytona, 2)
+        process.send_signal(signal.SIGINT)
+        time.sleep(0.5)
+        process.send_signal(signal.SIGINT)
+        time.sleep(2.0)  # read the warning, then mean it
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=20)
+    finally:
+        process.kill()
+    assert process.returncode == 130, err
+    assert "2 sandboxes of this run are left running: `multishot cleanup` deletes them." in err
+    assert len(daytona.live) == 2
+    daytona.delete_delay = 0
+    cleaned = run_cli("cleanup", env=ENV)
+    assert cleaned.returncode == 0, cleaned.stderr
+    assert daytona.live == []
+
+
+def test_a_sandbox_that_cannot_be_deleted_is_named_with_the_fix(daytona: DaytonaStandIn) -> None:
+    daytona.delete_faults = [500] * 50
+    result = run_cli("run", "task", "--shots", "1", env=ENV, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "1 sandbox of this run could not be deleted: `multishot cleanup` deletes them." in (
+        result.stderr
+    )
+    daytona.delete_faults = []
+    cleaned = run_cli("cleanup", env=ENV)
+    assert "Deleted 1 leftover sandbox" in cleaned.stdout
+    assert daytona.live == []
+
+
 def test_cancel_from_another_terminal(daytona: DaytonaStandIn) -> None:
     daytona.extra_env["FAKE_CLAUDE_SCENARIO"] = "hang"
     process = start_cli("run", "task", "--shots", "1")

@@ -332,8 +332,7 @@ def test_cleanup_deletes_orphans_but_not_live_runs(
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and len(standin.created) < 2:
         time.sleep(0.05)
-    deleted = manager.cleanup_orphans()
-    assert deleted == [orphan.id]
+    assert manager.cleanup_orphans().deleted == [orphan.id]
     assert [s.labels["multishot-run"] for s in standin.live] == [run_id]
     manager.cancel(run_id)
     assert manager.wait(run_id, 30)
@@ -360,6 +359,55 @@ def test_cancel_during_a_slow_create_still_deletes_the_sandbox(
     assert manager.wait(run_id, 30)
     assert [s.status for s in manager.history.shots(run_id)] == ["cancelled"] * 2
     assert len(standin.created) == 2
+    assert standin.live == []
+
+
+def test_cancel_while_a_sandbox_starts_deletes_it_without_waiting_for_the_start(
+    manager: RunManager, standin: DaytonaStandIn
+) -> None:
+    standin.start_delay = 60  # longer than the run may take to end after the cancel
+    run_id = manager.start(RunSpec("task", shots=2))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and len(standin.created) < 2:
+        time.sleep(0.05)
+    manager.cancel(run_id)
+    assert manager.wait(run_id, 20), "the cancel waited for the sandboxes to start"
+    assert [s.status for s in manager.history.shots(run_id)] == ["cancelled"] * 2
+    assert sorted(standin.deleted) == sorted(s.id for s in standin.created)
+    assert standin.live == []
+
+
+def test_every_sandbox_carries_daytonas_own_safety_nets(
+    manager: RunManager, standin: DaytonaStandIn
+) -> None:
+    run(manager, RunSpec("task", shots=1, time_limit_minutes=20))
+    body = standin.created[0].body
+    assert body["autoStopInterval"] == 20 + 15
+    assert body["autoDeleteInterval"] == 0  # deleted as soon as it stops
+    assert body["ttlMinutes"] == 20 + 30  # destroyed after that, whatever its state
+
+
+def test_a_sandbox_that_cannot_be_deleted_is_reported_and_swept_later(
+    manager: RunManager, standin: DaytonaStandIn
+) -> None:
+    standin.delete_faults = [500] * 4  # every attempt of the shot's delete fails
+    run_id, recorder = run(manager, RunSpec("task", shots=1))
+    (shot,) = manager.history.shots(run_id)
+    sandbox_id = standin.created[0].id
+    assert shot.status == "succeeded"
+    assert f"Its sandbox {sandbox_id} could not be deleted" in shot.detail
+    assert "`multishot cleanup` deletes it" in shot.detail
+    assert recorder.of(RunFinished)[0].sandboxes_left == 1
+    assert manager.history.leftovers() == [sandbox_id]
+    assert [s.id for s in standin.live] == [sandbox_id]
+
+    standin.delete_faults = [500] * 4
+    sweep = manager.cleanup_orphans()
+    assert (sweep.deleted, sweep.failed) == ([], [sandbox_id])
+    assert manager.history.leftovers() == [sandbox_id]
+    sweep = manager.cleanup_orphans()
+    assert (sweep.deleted, sweep.failed) == ([sandbox_id], [])
+    assert manager.history.leftovers() == []
     assert standin.live == []
 
 

@@ -536,3 +536,27 @@ def test_a_rejected_daytona_key_reopens_the_wizard_at_the_daytona_step(
     pump(app.root, lambda: len(notifications.received) >= 1)
     assert notifications.received[0].summary == "Daytona rejected the API key"
     assert daytona.created == []
+
+
+def test_sandboxes_that_could_not_be_deleted_are_counted_and_retried(
+    app: TrayApp, daytona: DaytonaStandIn, notifications: NotificationServer
+) -> None:
+    app._set_credentials(
+        Credentials(VALID_DAYTONA_KEY, AuthMethod.API_KEY, anthropic_api_key=VALID_ANTHROPIC_KEY)
+    )
+    daytona.delete_faults = [500] * 50
+    run_id = app.start_run(RunSpec("task", shots=1))
+    pump(app.root, lambda: app.run_status.get(run_id or "") == "done", timeout=120)
+    assert app.leftovers.count == 1
+    assert app.leftovers.retry_scheduled  # retried in the background
+    item = menu_items(app)["1 sandbox left running: delete now"]
+    assert item.visible
+    pump(app.root, lambda: "Sandboxes left running" in [n.summary for n in notifications.received])
+    assert len(daytona.live) == 1
+
+    daytona.delete_faults = []
+    item(None)  # the menu's own action
+    pump(app.root, lambda: app.leftovers.count == 0, timeout=60)
+    assert not app.leftovers.retry_scheduled  # nothing left: no timer
+    assert not [i for t, i in menu_items(app).items() if "left running" in t and i.visible]
+    assert daytona.live == []

@@ -23,11 +23,11 @@ from tray.errors import NotLoggedIn, RunNotFound
 from tray.runs.display import RunOverview
 from tray.runs.events import Subscriber
 from tray.runs.history import History, RunRecord
-from tray.runs.manager import RunManager
+from tray.runs.manager import RunManager, Sweep
 from tray.runs.settings import EngineSettings
 from tray.runs.spec import RunSpec
 
-__all__ = ["CancelOutcome", "Service"]
+__all__ = ["CancelOutcome", "Service", "Sweep"]
 
 
 class CancelOutcome(enum.Enum):
@@ -167,20 +167,26 @@ class Service:
         history = self.history
         return [RunOverview(record, history.shots(record.id)) for record in history.runs(limit)]
 
-    def recover_after_crash(self, credentials: Credentials) -> list[str]:
-        """The one crash-recovery policy, for both shells: after a run died, sweep.
+    def recover_after_crash(self, credentials: Credentials) -> Sweep:
+        """The one crash-recovery policy, for both shells: after a run died, or while
+        sandboxes that could not be deleted are on record, sweep.
 
         Runs whose process died are marked interrupted; only then are sandboxes
         listed and the orphans deleted. Listing loads the Daytona SDK (about 70 MB),
         which a clean start should not pay for; `multishot cleanup` always sweeps.
         """
-        if not self.history.mark_abandoned():
-            return []
+        history = self.history
+        if not history.mark_abandoned() and not history.leftovers():
+            return Sweep()
         return self.sweep(credentials)
 
-    def sweep(self, credentials: Credentials) -> list[str]:
+    def sweep(self, credentials: Credentials) -> Sweep:
         """Delete every Multishot sandbox that no live run owns."""
         return self.use_credentials(credentials).cleanup_orphans()
+
+    def sandboxes_left(self) -> list[str]:
+        """Sandboxes that could not be deleted and are still on record."""
+        return self.history.leftovers()
 
     def shutdown(self, timeout: float = 120) -> None:
         """Cancel every run and wait for their sandboxes to be deleted."""

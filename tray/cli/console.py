@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
+import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
@@ -20,6 +22,9 @@ __all__ = [
     "Cancelled",
     "Console",
     "Handler",
+    "Signalled",
+    "exit_code_of",
+    "signals_interrupt",
 ]
 
 EXIT_OK = 0
@@ -36,6 +41,41 @@ class Cancelled(Exception):
     """The user ended an interactive prompt (Ctrl-D / Ctrl-C)."""
 
 
+class Signalled(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised like Ctrl-C so that every command handles it the same way."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.exit_code = 128 + signum  # what a shell reports for a process the signal ended
+
+
+def exit_code_of(interruption: KeyboardInterrupt) -> int:
+    return interruption.exit_code if isinstance(interruption, Signalled) else EXIT_CANCELLED
+
+
+@contextlib.contextmanager
+def signals_interrupt() -> Iterator[None]:
+    """Within this block SIGTERM and SIGHUP (a closed terminal) raise :class:`Signalled`."""
+
+    def interrupt(signum: int, _frame: object) -> None:
+        raise Signalled(signum)
+
+    wanted = [signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])]
+    previous = {signum: signal.signal(signum, interrupt) for signum in wanted}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _write(stream: TextIO, text: str) -> None:
+    # A closed terminal (SIGHUP) or a closed pipe must not stop what the command is
+    # finishing, such as deleting sandboxes.
+    with contextlib.suppress(OSError, ValueError):
+        print(text, file=stream, flush=True)
+
+
 class Console:
     """Prompts and output for the interactive flows; secrets are read without echo."""
 
@@ -44,10 +84,10 @@ class Console:
         self.err = err
 
     def say(self, text: str = "") -> None:
-        print(text, file=self.out, flush=True)
+        _write(self.out, text)
 
     def warn(self, text: str) -> None:
-        print(text, file=self.err, flush=True)
+        _write(self.err, text)
 
     def ask(self, prompt: str) -> str:
         try:

@@ -8,6 +8,7 @@ import json
 import os
 import queue
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,8 @@ from tray.cli.console import (
     EXIT_USAGE,
     Console,
     Handler,
+    exit_code_of,
+    signals_interrupt,
 )
 from tray.errors import InvalidRunSpec
 from tray.failures import policy_for
@@ -39,6 +42,9 @@ from tray.service import CancelOutcome, Service
 __all__ = ["add_run_commands"]
 
 CANCEL_WAIT_SECONDS = 180
+# A Ctrl-C this long after the "still deleting" warning means "leave them"; quicker
+# ones are the same impatient press repeated.
+DELIBERATE_SECONDS = 1.5
 # How long `run` waits for any engine event before checking that the run is still going.
 EVENT_WAIT_SECONDS = 5.0
 
@@ -93,8 +99,8 @@ def _run(args: argparse.Namespace, service: Service, console: Console) -> int:
         return EXIT_USAGE
     credentials = service.credentials_for_run()
     recovered = service.recover_after_crash(credentials)
-    if recovered and not args.json:
-        console.say(f"Deleted {plural(len(recovered), 'sandbox')} left behind by a crashed run.")
+    if recovered.deleted and not args.json:
+        console.say(f"Deleted {plural(len(recovered.deleted), 'sandbox')} left behind earlier.")
     return _run_with(service, service.start_run(credentials, spec), spec, args, console)
 
 
@@ -122,14 +128,14 @@ def _run_with(
         console.say(
             f"Run {run_id}: {plural(spec.shots, 'shot')}. Ctrl-C cancels and deletes the sandboxes."
         )
-    try:
-        finished, auth = _follow(service, run_id, events, progress)
-    except KeyboardInterrupt:
-        console.warn("\nCancelling: stopping the shots and deleting their sandboxes…")
-        service.cancel_run(run_id)
-        service.wait(run_id, CANCEL_WAIT_SECONDS)
-        return EXIT_CANCELLED
-    finally:
+    with signals_interrupt():
+        try:
+            finished, auth = _follow(service, run_id, events, progress)
+        except KeyboardInterrupt as interruption:
+            return _cancel_on_interrupt(service, run_id, console, interruption)
+        except BaseException:
+            service.shutdown(timeout=CANCEL_WAIT_SECONDS)
+            raise
         service.shutdown(timeout=CANCEL_WAIT_SECONDS)
     overview = service.overview(run_id)
     if args.json:
@@ -140,6 +146,8 @@ def _run_with(
         if auth is not None:
             policy = policy_for(auth.kind)
             console.warn(f"{policy.title}: {auth.excerpt}\n{policy.advice}")
+    if finished is not None and finished.sandboxes_left:
+        console.warn(_left_running(finished.sandboxes_left, "could not be deleted"))
     if auth is not None:
         return EXIT_INVALID if policy_for(auth.kind).stops_run else EXIT_ERROR
     if finished is None:
@@ -147,6 +155,45 @@ def _run_with(
     if finished.status is RunStatus.CANCELLED:
         return EXIT_CANCELLED
     return EXIT_OK if finished.succeeded == finished.total else EXIT_ERROR
+
+
+def _cancel_on_interrupt(
+    service: Service, run_id: str, console: Console, interruption: KeyboardInterrupt
+) -> int:
+    """Cancel the run and wait for its sandboxes to be deleted. More Ctrl-Cs in a hurry
+    do not abandon the deletes; only one pressed after the warning has been read does."""
+    console.warn("\nCancelling: stopping the shots and deleting their sandboxes…")
+    service.cancel_run(run_id)
+    warned_at: float | None = None
+    while True:
+        try:
+            if service.wait(run_id, CANCEL_WAIT_SECONDS):
+                break
+            console.warn(_left_running(_sandboxes_alive(service, run_id), "are still running"))
+            return exit_code_of(interruption)
+        except KeyboardInterrupt:
+            alive = _sandboxes_alive(service, run_id)
+            if warned_at is None:
+                warned_at = time.monotonic()
+                console.warn(
+                    f"Still deleting {plural(alive, 'sandbox')}; press Ctrl-C again to leave "
+                    "them for `multishot cleanup`."
+                )
+            elif time.monotonic() - warned_at >= DELIBERATE_SECONDS:
+                console.warn(_left_running(alive, "are left running"))
+                return exit_code_of(interruption)
+    service.shutdown(timeout=CANCEL_WAIT_SECONDS)
+    console.warn("Cancelled; every sandbox of the run is deleted.")
+    return exit_code_of(interruption)
+
+
+def _sandboxes_alive(service: Service, run_id: str) -> int:
+    return sum(1 for shot in service.overview(run_id).shots if not shot.status.is_final)
+
+
+def _left_running(count: int, what: str) -> str:
+    sandboxes = plural(count, "sandbox")
+    return f"{sandboxes} of this run {what}: `multishot cleanup` deletes them."
 
 
 def _follow(
@@ -327,11 +374,18 @@ def _cancel(args: argparse.Namespace, service: Service, console: Console) -> int
 
 def _cleanup(args: argparse.Namespace, service: Service, console: Console) -> int:
     try:
-        deleted = service.sweep(service.credentials_for_run())
+        sweep = service.sweep(service.credentials_for_run())
     finally:
         service.shutdown(timeout=5)
-    if deleted:
-        console.say(f"Deleted {plural(len(deleted), 'leftover sandbox')}: {', '.join(deleted)}")
-    else:
+    if sweep.deleted:
+        listed = ", ".join(sweep.deleted)
+        console.say(f"Deleted {plural(len(sweep.deleted), 'leftover sandbox')}: {listed}")
+    elif not sweep.failed:
         console.say("No leftover sandboxes.")
+    if sweep.failed:
+        console.warn(
+            f"Could not delete {plural(len(sweep.failed), 'sandbox')} ({', '.join(sweep.failed)}): "
+            f"{sweep.problem} Try `multishot cleanup` again later."
+        )
+        return EXIT_ERROR
     return EXIT_OK

@@ -66,6 +66,7 @@ class RunFinished:
     total: int
     detail: str = ""
     failure: FailureKind | None = None  # set when a failure stopped the whole run
+    sandboxes_left: int = 0  # sandboxes that could not be deleted: `cleanup` retries them
 
 
 EngineEvent = ShotChanged | ScanNotice | AuthFailure | RunFinished

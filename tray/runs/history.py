@@ -61,6 +61,12 @@ CREATE TABLE IF NOT EXISTS shots (
     changed_files TEXT,
     PRIMARY KEY (run_id, number)
 );
+CREATE TABLE IF NOT EXISTS leftover_sandboxes (
+    sandbox_id TEXT PRIMARY KEY,
+    run_id TEXT NOT NULL,
+    shot INTEGER NOT NULL,
+    noted_at REAL NOT NULL
+);
 """
 
 SHOT_FIELDS = (
@@ -238,6 +244,28 @@ class History:
                     (ShotStatus.INTERRUPTED.value, run_id),
                 )
         return dead
+
+    def note_leftover(self, sandbox_id: str, run_id: str, shot: int) -> None:
+        """A sandbox the engine could not delete: it costs money until a sweep deletes it."""
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO leftover_sandboxes VALUES (?, ?, ?, ?)",
+                (sandbox_id, run_id, shot, time.time()),
+            )
+
+    def leftovers(self) -> list[str]:
+        """Sandboxes that could not be deleted and that no sweep has deleted since."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT sandbox_id FROM leftover_sandboxes ORDER BY noted_at"
+            ).fetchall()
+        return [row["sandbox_id"] for row in rows]
+
+    def forget_leftovers(self, sandbox_ids: list[str]) -> None:
+        with self._lock, self._db:
+            self._db.executemany(
+                "DELETE FROM leftover_sandboxes WHERE sandbox_id = ?", [(i,) for i in sandbox_ids]
+            )
 
     def run(self, run_id: str) -> RunRecord | None:
         with self._lock:

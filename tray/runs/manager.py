@@ -19,6 +19,7 @@ import uuid
 from pathlib import Path
 
 from tray.credentials.model import Credentials
+from tray.errors import MultishotError
 from tray.failures import FailureKind, policy_for
 from tray.runs.events import AuthFailure, EngineEvent, RunFinished, ScanNotice, Subscriber
 from tray.runs.history import HEARTBEAT_SECONDS, History
@@ -30,7 +31,7 @@ from tray.runs.status import RunStatus, ShotStatus
 from tray.sandbox.daytona import APP_LABELS, LABEL_RUN, DaytonaClient
 from tray.scanner import ScanEvent
 
-__all__ = ["RunManager"]
+__all__ = ["RunManager", "Sweep"]
 
 log = logging.getLogger(__name__)
 
@@ -129,22 +130,34 @@ class RunManager:
                 self._client = None
             self._credentials = credentials
 
-    def cleanup_orphans(self) -> list[str]:
+    def cleanup_orphans(self) -> Sweep:
         """Delete every Multishot sandbox that no live run owns (after a crash or kill -9).
 
         Blocking: call it from a worker thread. Runs whose owner stopped heart-beating
-        are marked "interrupted" in the history first.
+        are marked "interrupted" in the history first. A sandbox that cannot be deleted
+        does not stop the sweep; it stays on the history's list of leftovers.
         """
         self._history.mark_abandoned()
         live = self._history.live_run_ids()
         client = self.daytona()
-        deleted = []
-        for sandbox in client.list_sandboxes(APP_LABELS):
+        sweep = Sweep()
+        listed = client.list_sandboxes(APP_LABELS)
+        for sandbox in listed:
             if sandbox.labels.get(LABEL_RUN) in live:
                 continue
-            client.delete_sandbox(sandbox.id)
-            deleted.append(sandbox.id)
-        return deleted
+            try:
+                client.delete_sandbox(sandbox.id)
+            except MultishotError as exc:
+                log.warning("could not delete sandbox %s: %s", sandbox.id, exc.message)
+                sweep.failed.append(sandbox.id)
+                sweep.problem = exc.message
+            else:
+                sweep.deleted.append(sandbox.id)
+        still_there = {s.id for s in listed} - set(sweep.deleted)
+        self._history.forget_leftovers(
+            [i for i in self._history.leftovers() if i not in still_there]
+        )
+        return sweep
 
     def daytona(self) -> DaytonaClient:
         with self._client_lock:
@@ -218,8 +231,11 @@ class RunManager:
         finally:
             run.done.set()
             succeeded = sum(1 for s in shots if s.status is ShotStatus.SUCCEEDED)
+            left = sum(1 for s in shots if s.sandbox_left)
             self.emit(
-                RunFinished(run.id, status, succeeded, run.spec.shots, detail, run.stop.failure)
+                RunFinished(
+                    run.id, status, succeeded, run.spec.shots, detail, run.stop.failure, left
+                )
             )
 
     def _record_start(self, run: RunState) -> None:
@@ -248,6 +264,15 @@ class RunManager:
         except OSError as exc:
             problems.append(f"its summary could not be written ({exc})")
         return detail + (f" Note: {'; '.join(problems)}." if problems else "")
+
+
+@dataclasses.dataclass
+class Sweep:
+    """What a sweep did: the sandboxes it deleted and those it could not delete (and why)."""
+
+    deleted: list[str] = dataclasses.field(default_factory=list)
+    failed: list[str] = dataclasses.field(default_factory=list)
+    problem: str = ""
 
 
 def _run_outcome(run: RunState, outcomes: list[ShotStatus]) -> tuple[RunStatus, str]:

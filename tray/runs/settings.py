@@ -17,5 +17,11 @@ class EngineSettings:
     stream_join_seconds: float = 15.0  # how long the live log may lag behind the exit
     # Daytona's idle auto-stop can ignore a running process: keep it off the shot's way.
     auto_stop_margin_minutes: int = 15
+    # Safety nets in Daytona itself, for a sandbox the engine could not delete (app
+    # killed, network gone): 0 deletes a sandbox as soon as it stops (for example by
+    # auto-stop), and a sandbox is destroyed this long after the shot's time limit
+    # whatever its state.
+    auto_delete_minutes: int = 0
+    lifetime_margin_minutes: int = 30
     # A time limit in seconds for every shot, instead of the spec's minutes (tests).
     time_limit_seconds: float | None = None

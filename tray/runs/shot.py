@@ -128,6 +128,7 @@ class Shot:
         self._detail = ""
         self._failure: FailureKind | None = None
         self._sandbox: SandboxHandle | None = None  # set once the sandbox exists
+        self.sandbox_left = False  # its sandbox could not be deleted
         self._output = ClaudeOutput()
         self._scanner = LogScanner()
         self._log = ShotLog(self.folder)
@@ -222,29 +223,53 @@ class Shot:
         try:
             self._engine.daytona().delete_sandbox(self._sandbox.id)
         except MultishotError as exc:
-            log.warning("could not delete sandbox %s: %s", self._sandbox.id, exc.message)
-            detail = f"{outcome.detail} (the sandbox could not be deleted: {exc.message})"
-            return Outcome(outcome.status, detail)
+            return self._left_behind(self._sandbox.id, outcome, exc)
         return outcome
+
+    def _left_behind(self, sandbox_id: str, outcome: Outcome, exc: MultishotError) -> Outcome:
+        log.warning("could not delete sandbox %s: %s", sandbox_id, exc.message)
+        self.sandbox_left = True
+        self._engine.history.note_leftover(sandbox_id, self._run.id, self.number)
+        detail = (
+            f"{outcome.detail} Its sandbox {sandbox_id} could not be deleted ({exc.message}); "
+            "`multishot cleanup` deletes it."
+        )
+        return Outcome(outcome.status, detail.strip())
 
     # -- steps -------------------------------------------------------------------------
 
     def _create_sandbox(self) -> SandboxHandle:
         settings = self._engine.settings
+        limit = self._run.spec.time_limit_minutes
+        creation = self._engine.daytona().start_creating(
+            env=self._engine.credentials.sandbox_env(),
+            labels=sandbox_labels(self._run.id, self.number),
+            auto_stop_minutes=limit + settings.auto_stop_margin_minutes,
+            auto_delete_minutes=settings.auto_delete_minutes,
+            lifetime_minutes=limit + settings.lifetime_margin_minutes,
+        )
         try:
-            self._sandbox = self._engine.daytona().create_sandbox(
-                env=self._engine.credentials.sandbox_env(),
-                labels=sandbox_labels(self._run.id, self.number),
-                auto_stop_minutes=self._run.spec.time_limit_minutes
-                + settings.auto_stop_margin_minutes,
-                auto_delete_minutes=0,
-            )
+            sandbox = creation.wait(self._run.stop.is_set)
         except SandboxError as exc:
             raise _ShotStop(
                 ShotStatus.FAILED, f"The sandbox did not start: {exc.message}"
             ) from None
-        self._engine.history.update_shot(self._run.id, self.number, sandbox_id=self._sandbox.id)
-        return self._sandbox
+        if sandbox is None:  # stopped while it was being created: delete it once it exists
+            self._move(ShotStatus.DELETING, "Deleting the sandbox being created")
+            stop = self._run.stop
+            try:
+                creation.abandon()
+            except MultishotError as exc:
+                self.sandbox_left = True
+                raise _ShotStop(
+                    stop.status,
+                    f"{stop.detail} The sandbox being created could not be deleted "
+                    f"({exc.message}); `multishot cleanup` deletes it.",
+                ) from None
+            raise _ShotStop(stop.status, stop.detail)
+        self._sandbox = sandbox
+        self._engine.history.update_shot(self._run.id, self.number, sandbox_id=sandbox.id)
+        return sandbox
 
     def _prepare_workspace(self, sandbox: SandboxHandle) -> _Workspace:
         spec = self._run.spec

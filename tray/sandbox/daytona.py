@@ -38,6 +38,7 @@ __all__ = [
     "LABEL_SHOT",
     "DaytonaClient",
     "LogStream",
+    "SandboxCreation",
     "SandboxHandle",
     "SandboxInfo",
     "connect",
@@ -197,6 +198,7 @@ class DaytonaClient:
         labels: dict[str, str],
         auto_stop_minutes: int,
         auto_delete_minutes: int,
+        lifetime_minutes: int = 0,
         timeout: float = 120,
     ) -> SandboxHandle:
         """Create a sandbox; if it fails to start, delete what was left behind and raise."""
@@ -207,6 +209,7 @@ class DaytonaClient:
             labels=labels,
             auto_stop_interval=auto_stop_minutes,
             auto_delete_interval=auto_delete_minutes,
+            ttl_minutes=lifetime_minutes,
         )
 
         def create() -> Sandbox:
@@ -221,6 +224,28 @@ class DaytonaClient:
                 self.delete_sandbox(leftover.id)
             raise
         return SandboxHandle(sandbox, self._log_loop())
+
+    def start_creating(
+        self,
+        *,
+        env: dict[str, str],
+        labels: dict[str, str],
+        auto_stop_minutes: int,
+        auto_delete_minutes: int,
+        lifetime_minutes: int,
+    ) -> SandboxCreation:
+        """Create a sandbox on a thread of its own, so that the caller can give up on it."""
+        return SandboxCreation(
+            self,
+            labels,
+            lambda: self.create_sandbox(
+                env=env,
+                labels=labels,
+                auto_stop_minutes=auto_stop_minutes,
+                auto_delete_minutes=auto_delete_minutes,
+                lifetime_minutes=lifetime_minutes,
+            ),
+        )
 
     def _log_loop(self) -> _LogLoop:
         with self._lock:
@@ -250,6 +275,56 @@ class DaytonaClient:
                 SandboxInfo(s.id, dict(s.labels or {}))
                 for s in self._sdk.list(ListSandboxesQuery(labels=labels))
             ]
+
+
+class SandboxCreation:
+    """A sandbox on its way up. Creating one waits for it to start (seconds, sometimes
+    minutes); a cancelled run must not wait that long to delete it, nor forget it."""
+
+    ABANDON_POLL_SECONDS = 0.5
+
+    def __init__(
+        self, client: DaytonaClient, labels: dict[str, str], create: Callable[[], SandboxHandle]
+    ) -> None:
+        self._client = client
+        self._labels = labels
+        self._future: concurrent.futures.Future[SandboxHandle] = concurrent.futures.Future()
+        threading.Thread(
+            target=self._create, args=(create,), name="sandbox-create", daemon=True
+        ).start()
+
+    def _create(self, create: Callable[[], SandboxHandle]) -> None:
+        try:
+            self._future.set_result(create())
+        except BaseException as exc:  # handed to the waiting thread, which raises it
+            self._future.set_exception(exc)
+
+    def wait(self, stopped: Callable[[], bool], poll_seconds: float = 0.2) -> SandboxHandle | None:
+        """The started sandbox, or None as soon as ``stopped()`` says to give up on it."""
+        while True:
+            try:
+                return self._future.result(poll_seconds)
+            except concurrent.futures.TimeoutError:
+                if stopped():
+                    return None
+
+    def abandon(self) -> None:
+        """Delete what this creation made, as soon as Daytona lists it; return once it is gone."""
+        deleted: set[str] = set()
+        while True:
+            for leftover in self._client.list_sandboxes(self._labels):
+                if leftover.id not in deleted:
+                    self._client.delete_sandbox(leftover.id)
+                    deleted.add(leftover.id)
+            try:
+                sandbox = self._future.result(self.ABANDON_POLL_SECONDS)
+            except concurrent.futures.TimeoutError:
+                continue
+            except Exception:  # a create that failed deleted what it left
+                return
+            if sandbox.id not in deleted:
+                self._client.delete_sandbox(sandbox.id)
+            return
 
 
 class SandboxHandle:

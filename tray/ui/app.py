@@ -33,11 +33,12 @@ from tray.runs.events import AuthFailure, EngineEvent, RunFinished, ScanNotice, 
 from tray.runs.layout import RunFolder
 from tray.runs.spec import RunSpec
 from tray.runs.status import RunStatus, ShotStatus, count_working
-from tray.service import Service
+from tray.service import Service, Sweep
 from tray.ui import messages
 from tray.ui.autostart import Autostart, for_this_system
 from tray.ui.dialogs import ActionsWindow, LogViewer, NewRunDialog, RunsWindow
 from tray.ui.icons import NOTIFICATION_ICON, IconState, asset, draw_icon
+from tray.ui.leftovers import LeftoverSweeper
 from tray.ui.menu import MenuState, RunEntry, build_menu
 from tray.ui.notifications import Notifier
 from tray.ui.widgets import open_path
@@ -94,6 +95,9 @@ class TrayApp:
         self.quitting = False
         self.autostart = autostart or for_this_system()
         self.start_at_login = self.autostart.is_enabled()
+        self.leftovers = LeftoverSweeper(
+            root, self.service, lambda: self.credentials, self.in_worker, self.refresh
+        )
         self.service.subscribe(lambda event: self.in_tk(lambda: self._on_engine_event(event)))
         if with_icon:
             self._start_icon()
@@ -172,9 +176,10 @@ class TrayApp:
             )
         self.refresh()
 
-    def _cleaned(self, deleted: list[str]) -> None:
-        if deleted:
-            log.info("deleted %d leftover sandboxes", len(deleted))
+    def _cleaned(self, sweep: Sweep) -> None:
+        if sweep.deleted:
+            log.info("deleted %d leftover sandboxes", len(sweep.deleted))
+        self.leftovers.found(len(sweep.failed))
 
     # -- state shown in the icon and menu --------------------------------------------------
 
@@ -220,6 +225,7 @@ class TrayApp:
             self.auth_error is not None,
             runs,
             self.start_at_login,
+            self.leftovers.count,
         )
 
     def _run_label(self, run_id: str) -> str:
@@ -255,6 +261,9 @@ class TrayApp:
                 self.notifier.notify(
                     messages.run_finished_notice(event.status, event.succeeded, event.total)
                 )
+            if event.sandboxes_left:
+                self.notifier.notify(messages.sandboxes_left_notice(event.sandboxes_left))
+                self.leftovers.found(event.sandboxes_left)
         self.refresh()
 
     def _on_scan(self, notice: ScanNotice) -> None:
@@ -430,6 +439,9 @@ class TrayApp:
     def cancel_run(self, run_id: str) -> None:
         self.in_worker(lambda: self.service.cancel_run(run_id), lambda _outcome: None)
 
+    def delete_leftovers(self) -> None:
+        self.in_tk(self.leftovers.sweep_now)
+
     def toggle_start_at_login(self) -> None:
         wanted = not self.start_at_login
 
@@ -496,6 +508,7 @@ class TrayApp:
                 ("Check credentials", self.check_credentials, has),
                 ("Set up credentials…", self.open_wizard, True),
                 ("Fix credentials…", self.fix_credentials, self.auth_error is not None),
+                ("Delete leftover sandboxes", self.leftovers.sweep_now, self.leftovers.count > 0),
                 ("Log out", self._log_out, has),
                 ("Quit", self._quit, True),
             ],

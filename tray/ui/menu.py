@@ -9,6 +9,8 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from tray.runs.display import plural
+
 __all__ = [
     "MenuActions",
     "MenuState",
@@ -31,6 +33,7 @@ class MenuState:
     auth_error_waiting: bool
     runs: tuple[RunEntry, ...] = ()
     start_at_login: bool = False
+    sandboxes_left: int = 0
 
 
 class MenuActions(Protocol):
@@ -45,6 +48,7 @@ class MenuActions(Protocol):
     def show_log(self, run_id: str) -> None: ...
     def cancel_run(self, run_id: str) -> None: ...
     def toggle_start_at_login(self) -> None: ...
+    def delete_leftovers(self) -> None: ...
 
 
 def build_menu(state: MenuState, actions: MenuActions) -> Any:
@@ -70,6 +74,11 @@ def build_menu(state: MenuState, actions: MenuActions) -> Any:
     return Menu(
         item("New run…", actions.new_run, default=True),
         MenuItem("Runs", Menu(*runs)),
+        item(
+            f"{plural(state.sandboxes_left, 'sandbox')} left running: delete now",
+            actions.delete_leftovers,
+            visible=state.sandboxes_left > 0,
+        ),
         Menu.SEPARATOR,
         *(MenuItem(line, None, enabled=False) for line in state.account_lines),
         item("Check credentials", actions.check_credentials, enabled=state.has_credentials),

@@ -11,6 +11,7 @@ import dataclasses
 from tray.credentials.keychain import StorageOutcome
 from tray.failures import FailureKind, policy_for
 from tray.redaction import redact
+from tray.runs.display import plural
 from tray.runs.status import RunStatus
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "credentials_saved_notice",
     "failure_notice",
     "run_finished_notice",
+    "sandboxes_left_notice",
 ]
 
 
@@ -45,6 +47,14 @@ def run_finished_notice(status: RunStatus, succeeded: int, total: int) -> Notice
     if status is RunStatus.CANCELLED:
         return Notice("Run cancelled", f"{succeeded} of {total} shots had finished.")
     return Notice("Run finished", f"{succeeded} of {total} shots succeeded.")
+
+
+def sandboxes_left_notice(count: int) -> Notice:
+    return Notice(
+        "Sandboxes left running",
+        f"{plural(count, 'sandbox')} could not be deleted. Multishot keeps trying; the menu "
+        "shows how many are left.",
+    )
 
 
 def credentials_saved_notice(outcome: StorageOutcome) -> Notice:
