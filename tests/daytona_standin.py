@@ -74,6 +74,7 @@ class DaytonaStandIn(LoopbackServer):
         self.reject_with = 401  # how a wrong key is refused: 401, or 403 (no permission)
         self.fail_start = False
         self.drop_stream_after_bytes: int | None = None
+        self.drop_close_code = WSCloseCode.INTERNAL_ERROR  # OK: a "normal" close mid-run
         self.extra_env: dict[str, str] = {}
         self.claude_preinstalled = True
         self._ids = itertools.count(1)
@@ -397,7 +398,7 @@ class DaytonaStandIn(LoopbackServer):
                     self.drop_stream_after_bytes is not None
                     and sent_bytes >= self.drop_stream_after_bytes
                 ):
-                    await ws.close(code=WSCloseCode.INTERNAL_ERROR, message=b"injected drop")
+                    await ws.close(code=self.drop_close_code, message=b"injected drop")
                     return ws
             if command.exit_code is not None and sent == len(command.frames):
                 await ws.close(code=WSCloseCode.OK)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pexpect
 import pytest
+from aiohttp import WSCloseCode
 
 from tests.conftest import run_cli
 from tests.daytona_standin import VALID_DAYTONA_KEY, DaytonaStandIn
@@ -85,6 +86,18 @@ def test_run_json_and_an_auth_failure_exit_3(daytona: DaytonaStandIn) -> None:
     assert "multishot login" in result.stderr or summary["detail"].startswith(
         "Authentication failed"
     )
+    assert daytona.live == []
+
+
+def test_an_expired_token_after_a_normal_stream_close_exits_3(daytona: DaytonaStandIn) -> None:
+    daytona.drop_stream_after_bytes = 1
+    daytona.drop_close_code = WSCloseCode.OK
+    daytona.extra_env.update(
+        FAKE_CLAUDE_SCENARIO="expire_mid_run", FAKE_CLAUDE_LINES="10", FAKE_CLAUDE_SLOW_SECONDS="60"
+    )
+    result = run_cli("run", "task", "--shots", "2", env=ENV)
+    assert result.returncode == 3, result.stderr
+    assert "Claude token expired" in result.stderr
     assert daytona.live == []
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TypeVar, cast
 
 import pytest
+from aiohttp import WSCloseCode
 
 from tests.daytona_standin import VALID_DAYTONA_KEY, DaytonaStandIn
 from tray.credentials.model import AuthMethod, Credentials
@@ -276,6 +277,36 @@ def test_a_dropped_stream_loses_and_duplicates_nothing(
     (command,) = [c for c in standin.created[0].commands.values() if "claude -p" in c.command]
     assert saved == bytes(command.stdout)
     assert len(saved) > 3_000_000
+
+
+def test_a_normal_close_mid_run_is_a_drop_and_loses_nothing(
+    manager: RunManager, standin: DaytonaStandIn
+) -> None:
+    standin.drop_stream_after_bytes = 1  # after the first frame
+    standin.drop_close_code = WSCloseCode.OK
+    standin.extra_env.update(FAKE_CLAUDE_SCENARIO="huge_output", FAKE_CLAUDE_LINES="200")
+    run_id, _ = run(manager, RunSpec("task", shots=1))
+    (shot,) = manager.history.shots(run_id)
+    assert shot.status == "succeeded", shot.detail
+    (command,) = [c for c in standin.created[0].commands.values() if "claude -p" in c.command]
+    assert Path(cast(str, shot.log_path)).read_bytes() == bytes(command.stdout)
+
+
+def test_an_expired_token_after_a_normal_close_still_stops_the_run(
+    manager: RunManager, standin: DaytonaStandIn
+) -> None:
+    standin.drop_stream_after_bytes = 1
+    standin.drop_close_code = WSCloseCode.OK
+    standin.extra_env.update(
+        FAKE_CLAUDE_SCENARIO="expire_mid_run", FAKE_CLAUDE_LINES="10", FAKE_CLAUDE_SLOW_SECONDS="60"
+    )
+    run_id, recorder = run(manager, RunSpec("task", shots=2), timeout=45)
+    statuses = sorted(s.status for s in manager.history.shots(run_id))
+    assert statuses == ["auth_failed", "auth_failed"]
+    (failure,) = recorder.of(AuthFailure)
+    assert failure.kind is FailureKind.EXPIRED
+    assert recorder.of(RunFinished)[0].status == "auth_failed"
+    assert standin.live == []
 
 
 def test_daytona_5xx_and_429_on_create_and_delete_are_retried(

@@ -364,8 +364,9 @@ class Shot:
         try:
             while True:
                 self._check_stop()
-                pipe.stream_ended(0)
-                if pipe.dropped:
+                if pipe.stream_ended(0):
+                    # Ended before the exit code is known, even with a "normal" close:
+                    # a drop. The logs endpoint supplies the rest from now on.
                     pipe.catch_up(sandbox, session, command_id)
                 code = sandbox.exit_code(session, command_id)
                 if code is not None:
