@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from aiohttp import MultipartWriter, WSCloseCode, web
+from aiohttp import BodyPartReader, MultipartWriter, WSCloseCode, web
 
 from tests.standins import LoopbackServer, sandbox_list_item
 
@@ -76,6 +76,7 @@ class DaytonaStandIn(LoopbackServer):
         self.drop_stream_after_bytes: int | None = None
         self.drop_close_code = WSCloseCode.INTERNAL_ERROR  # OK: a "normal" close mid-run
         self.extra_env: dict[str, str] = {}
+        self.uploads: list[str] = []
         self.claude_preinstalled = True
         self._ids = itertools.count(1)
         super().__init__(
@@ -92,6 +93,7 @@ class DaytonaStandIn(LoopbackServer):
                 ("GET", "/toolbox/{id}/process/session/{sid}/command/{cid}", self._command),
                 ("GET", "/toolbox/{id}/process/session/{sid}/command/{cid}/logs", self._logs),
                 ("POST", "/toolbox/{id}/files/bulk-download", self._download),
+                ("POST", "/toolbox/{id}/files/bulk-upload", self._upload),
             ]
         )
 
@@ -425,6 +427,30 @@ class DaytonaStandIn(LoopbackServer):
         return web.Response(
             body=writer, content_type=f"multipart/form-data; boundary={writer.boundary}"
         )
+
+    async def _upload(self, request: web.Request) -> web.StreamResponse:
+        """Multipart fields ``files[i].path`` and ``files[i].file``, as the SDK sends them."""
+        self._sandbox(request)
+        paths: dict[str, str] = {}
+        contents: dict[str, bytes] = {}
+        reader = await request.multipart()
+        while (part := await reader.next()) is not None:
+            if not isinstance(part, BodyPartReader) or part.name is None:
+                continue
+            index = part.name.split("]", 1)[0]
+            if part.name.endswith(".path"):
+                paths[index] = await part.text()
+            else:
+                contents[index] = bytes(await part.read())
+        for index, path in paths.items():
+            target = Path(path)
+            if not target.parent.is_dir():
+                return web.json_response(
+                    {"statusCode": 400, "message": f"no such folder: {target.parent}"}, status=400
+                )
+            target.write_bytes(contents.get(index, b""))
+        self.uploads.extend(paths.values())
+        return web.json_response({})
 
 
 def kill_all(sandbox: Sandbox) -> None:

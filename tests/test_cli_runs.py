@@ -18,6 +18,7 @@ from tests.conftest import run_cli
 from tests.daytona_standin import VALID_DAYTONA_KEY, DaytonaStandIn
 
 API_KEY = "sk-ant-api03-" + "C" * 40 + "cl1r"
+GITHUB_TOKEN = "ghp_" + "G" * 36
 ENV = {"DAYTONA_API_KEY": VALID_DAYTONA_KEY, "ANTHROPIC_API_KEY": API_KEY}
 
 
@@ -117,19 +118,56 @@ def test_some_shots_failing_exit_1(daytona: DaytonaStandIn) -> None:
         (["task", "--shots", "0"], "from 1 to 16"),
         (["task", "--repo", "not a url"], "spaces or control characters"),
         (["task", "--repo", "ftp://host/repo"], "not a repository URL"),
-        (["task", "--repo", "https://user:hunter2@github.com/o/r"], "password or token"),
+        (["task", "--repo", "https://user:hunter2@github.com/o/r"], "user name or token"),
+        (["task", "--repo", f"https://{GITHUB_TOKEN}@github.com/o/r.git"], "user name or token"),
+        (["task", "--repo=-uhttps://github.com/o/r"], "starts with '-'"),
+        (["task", "--model=--help"], "not a valid model name"),
+        (["task", "--model", VALID_DAYTONA_KEY], "looks like an API key"),
+        ([], "No prompt: give it as an argument, with --prompt-file PATH"),
+        (["-"], "The prompt is empty"),  # standard input is /dev/null here
+        (["task", "--prompt-file", "p.txt"], "not both"),
+        (["--prompt-file", "missing.txt"], "Could not read the prompt file missing.txt"),
+        (["--prompt-file", "latin1.txt"], "is not UTF-8 text (byte 4 cannot be read)"),
+        (["--prompt-file", "huge.txt"], "The prompt in huge.txt is over 1 MB"),
         (["task", "--branch", "main"], "needs a repository URL"),
         (["task", "--max-budget-usd", "-1"], "budget"),
         (["task", "--shots", "1", "--hint", "a", "--hint", "b"], "2 approach hints for 1 shots"),
     ],
 )
 def test_bad_run_input_is_refused_before_anything_starts(
-    daytona: DaytonaStandIn, args: list[str], message: str
+    daytona: DaytonaStandIn, isolated_home: Path, tmp_path: Path, args: list[str], message: str
 ) -> None:
+    (tmp_path / "latin1.txt").write_bytes("café".encode("latin-1"))
+    (tmp_path / "huge.txt").write_text("é" * 600_000, encoding="utf-8")  # 1.2 MB
     result = run_cli("run", *args, env=ENV)
-    assert result.returncode == 2
+    assert result.returncode == 2, result.stderr
     assert message in result.stderr
     assert daytona.created == []
+    written = [p for p in isolated_home.rglob("*") if p.is_file()]
+    assert [p.name for p in written] == ["multishot.log"]  # no history, no results
+    for secret in (GITHUB_TOKEN, VALID_DAYTONA_KEY):
+        assert secret not in result.stdout + result.stderr + written[0].read_text()
+
+
+def test_a_long_prompt_comes_from_a_file_or_standard_input(
+    daytona: DaytonaStandIn, tmp_path: Path
+) -> None:
+    prompt = "Résumé ✓ " * 60_000 + "$(id) `x`"  # about 700 kB, past any argument limit
+    (tmp_path / "prompt.txt").write_text(prompt, encoding="utf-8")
+    from_file = run_cli("run", "--prompt-file", "prompt.txt", "--shots", "1", env=ENV)
+    assert from_file.returncode == 0, from_file.stderr
+    piped = subprocess.run(
+        [sys.executable, "-m", "tray", "run", "-", "--shots", "1"],
+        input="from standard input\n",
+        env={**os.environ, **ENV},
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
+    assert piped.returncode == 0, piped.stderr
+    received = [(s.home / ".fake_claude" / "prompt-1").read_text("utf-8") for s in daytona.created]
+    assert received == [prompt, "from standard input\n"]
 
 
 def test_run_without_credentials_says_how_to_log_in() -> None:

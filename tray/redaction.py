@@ -15,6 +15,7 @@ __all__ = [
     "RedactingFilter",
     "StreamRedactor",
     "install_redaction",
+    "looks_like_secret",
     "mask",
     "redact",
     "remember",
@@ -54,6 +55,11 @@ def redact(text: str) -> str:
         if secret in text:
             text = text.replace(secret, mask(secret))
     return _SHAPED_SECRET.sub(lambda m: mask(m.group(0)), text)
+
+
+def looks_like_secret(text: str) -> bool:
+    """A remembered secret, or anything shaped or prefixed like an Anthropic or Daytona one."""
+    return text.startswith(_KNOWN_PREFIXES) or redact(text) != text
 
 
 class RedactingFilter(logging.Filter):

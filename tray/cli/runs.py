@@ -35,7 +35,7 @@ from tray.runs.events import (
     ShotSnapshot,
 )
 from tray.runs.layout import RunFolder
-from tray.runs.spec import DEFAULT_SHOTS, RunSpec
+from tray.runs.spec import DEFAULT_SHOTS, MAX_PROMPT_BYTES, RunSpec
 from tray.runs.status import RunStatus, ShotStatus
 from tray.service import CancelOutcome, Service
 
@@ -51,7 +51,14 @@ EVENT_WAIT_SECONDS = 5.0
 
 def add_run_commands(commands: Any) -> dict[str | None, Handler]:
     run = commands.add_parser("run", help="start a run: several shots at one prompt")
-    run.add_argument("prompt", help="what Claude Code should do (quote it)")
+    run.add_argument(
+        "prompt",
+        nargs="?",
+        help="what Claude Code should do (quote it); - reads it from standard input",
+    )
+    run.add_argument(
+        "--prompt-file", metavar="PATH", help="read the prompt from a UTF-8 text file (up to 1 MB)"
+    )
     run.add_argument("--repo", help="git repository URL to clone into each sandbox")
     run.add_argument("--branch", help="branch of the repository")
     run.add_argument("--shots", type=int, default=DEFAULT_SHOTS, help="1 to 16 (default 4)")
@@ -106,7 +113,7 @@ def _run(args: argparse.Namespace, service: Service, console: Console) -> int:
 
 def _spec(args: argparse.Namespace) -> RunSpec:
     return RunSpec(
-        prompt=args.prompt,
+        prompt=_prompt(args),
         shots=args.shots,
         repo_url=args.repo,
         branch=args.branch,
@@ -116,6 +123,45 @@ def _spec(args: argparse.Namespace) -> RunSpec:
         hints=tuple(args.hint),
         time_limit_minutes=args.time_limit,
     )
+
+
+def _prompt(args: argparse.Namespace) -> str:
+    if args.prompt_file is not None and args.prompt is not None:
+        raise InvalidRunSpec("Give the prompt as an argument or with --prompt-file, not both.")
+    if args.prompt_file not in (None, "-"):
+        try:
+            with open(args.prompt_file, "rb") as handle:
+                return _prompt_text(handle.read(MAX_PROMPT_BYTES + 1), args.prompt_file)
+        except OSError as exc:
+            raise InvalidRunSpec(
+                f"Could not read the prompt file {args.prompt_file}: {exc.strerror or exc}."
+            ) from None
+    if args.prompt_file == "-" or args.prompt == "-":
+        if sys.stdin is None or sys.stdin.closed:
+            raise InvalidRunSpec("The prompt should come from standard input, which is closed.")
+        if sys.stdin.isatty():
+            print("Type the prompt, then press Ctrl-D on a line of its own:", file=sys.stderr)
+        return _prompt_text(sys.stdin.buffer.read(MAX_PROMPT_BYTES + 1), "standard input")
+    if args.prompt is None:
+        raise InvalidRunSpec(
+            "No prompt: give it as an argument, with --prompt-file PATH, or as - to read "
+            "it from standard input."
+        )
+    return str(args.prompt)
+
+
+def _prompt_text(data: bytes, source: str) -> str:
+    if len(data) > MAX_PROMPT_BYTES:
+        raise InvalidRunSpec(
+            f"The prompt in {source} is over {MAX_PROMPT_BYTES / 1e6:g} MB. Put long "
+            "material in the repository and refer to it."
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidRunSpec(
+            f"The prompt in {source} is not UTF-8 text (byte {exc.start + 1} cannot be read)."
+        ) from None
 
 
 def _run_with(

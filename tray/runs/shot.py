@@ -300,16 +300,12 @@ class Shot:
                 "install Claude Code",
                 timeout=900,
             )
-        prompt_path = f"{home}/.multishot/prompt-{self.number}.txt"
-        # The prompt travels in the request's environment and is written by printf: it
-        # reaches Claude on stdin byte for byte, never parsed by a shell.
-        self._exec_ok(
-            sandbox,
-            'mkdir -p "$HOME/.multishot" && printf "%s" "$MULTISHOT_PROMPT" > '
-            + shlex.quote(prompt_path),
-            "hand the prompt to the sandbox",
-            env={"MULTISHOT_PROMPT": spec.prompt_for(self.number)},
-        )
+        folder = f"{home}/.multishot"
+        self._exec_ok(sandbox, f"mkdir -p {shlex.quote(folder)}", "make a folder for Multishot")
+        # A file, not the environment or a command line: a long prompt fits (the
+        # kernel caps one argument at 128 kB) and no shell ever parses it.
+        prompt_path = f"{folder}/prompt-{self.number}.txt"
+        sandbox.upload(spec.prompt_for(self.number).encode("utf-8"), prompt_path)
         return _Workspace(home, work, base, prompt_path)
 
     def _claude_command(self, workspace: _Workspace) -> str:

@@ -7,13 +7,14 @@ import re
 from urllib.parse import urlsplit
 
 from tray.errors import InvalidRunSpec
+from tray.redaction import looks_like_secret
 
 __all__ = [
     "DEFAULT_SHOTS",
     "DEFAULT_TIME_LIMIT_MINUTES",
     "MAX_BUDGET_USD",
     "MAX_HINT_CHARS",
-    "MAX_PROMPT_CHARS",
+    "MAX_PROMPT_BYTES",
     "MAX_SHOTS",
     "MAX_TIME_LIMIT_MINUTES",
     "MAX_TURNS",
@@ -26,14 +27,16 @@ MAX_SHOTS = 16
 DEFAULT_SHOTS = 4
 DEFAULT_TIME_LIMIT_MINUTES = 60
 MAX_TIME_LIMIT_MINUTES = 24 * 60
-MAX_PROMPT_CHARS = 100_000
+MAX_PROMPT_BYTES = 1_000_000  # in UTF-8: the prompt reaches the sandbox as a file
 MAX_HINT_CHARS = 2_000
 MAX_TURNS = 1_000
 MAX_BUDGET_USD = 1_000.0
 
 _BRANCH = re.compile(r"^(?!-)(?!.*\.\.)(?!.*//)[A-Za-z0-9._/\-]{1,200}(?<![./])$")
-_MODEL = re.compile(r"^[A-Za-z0-9._:\[\]\-]{1,100}$")
-_SCP_LIKE = re.compile(r"^[A-Za-z0-9._\-]+@[A-Za-z0-9.\-]+:[A-Za-z0-9._/~\-]+$")
+# claude-sonnet-4-5, opus, sonnet[1m], us.anthropic.claude-…-v1:0: a letter first, so
+# never an option.
+_MODEL = re.compile(r"^[A-Za-z][A-Za-z0-9._:\[\]\-]{0,99}$")
+_SCP_LIKE = re.compile(r"^[A-Za-z0-9._][A-Za-z0-9._\-]*@[A-Za-z0-9.\-]+:[A-Za-z0-9._/~\-]+$")
 _URL_SCHEMES = ("https", "http", "ssh", "git", "file")
 
 
@@ -53,7 +56,7 @@ class RunSpec:
         object.__setattr__(self, "prompt", _check_prompt(self.prompt))
         object.__setattr__(self, "repo_url", _check_repo_url(self.repo_url))
         object.__setattr__(self, "branch", _check_optional(self.branch, _BRANCH, "branch name"))
-        object.__setattr__(self, "model", _check_optional(self.model, _MODEL, "model name"))
+        object.__setattr__(self, "model", _check_model(self.model))
         object.__setattr__(self, "hints", _check_hints(tuple(self.hints), self.shots))
         _check_range("number of shots", self.shots, MIN_SHOTS, MAX_SHOTS)
         _check_range("time limit (minutes)", self.time_limit_minutes, 1, MAX_TIME_LIMIT_MINUTES)
@@ -83,9 +86,15 @@ def _check_prompt(prompt: str) -> str:
         raise InvalidRunSpec("The prompt is empty: say what Claude should do.")
     if "\x00" in prompt:
         raise InvalidRunSpec("The prompt contains a NUL character; remove it.")
-    if len(prompt) > MAX_PROMPT_CHARS:
+    try:
+        size = len(prompt.encode("utf-8"))
+    except UnicodeEncodeError:
         raise InvalidRunSpec(
-            f"The prompt is {len(prompt):,} characters; the limit is {MAX_PROMPT_CHARS:,}. "
+            "The prompt contains characters that are not valid text (lone surrogates)."
+        ) from None
+    if size > MAX_PROMPT_BYTES:
+        raise InvalidRunSpec(
+            f"The prompt is {size / 1e6:.1f} MB; the limit is {MAX_PROMPT_BYTES / 1e6:g} MB. "
             "Put long material in the repository and refer to it."
         )
     return prompt
@@ -98,6 +107,15 @@ def _check_optional(value: str | None, pattern: re.Pattern[str], what: str) -> s
     if not pattern.match(value):
         raise InvalidRunSpec(f"'{value[:80]}' is not a valid {what}.")
     return value
+
+
+def _check_model(model: str | None) -> str | None:
+    if model is not None and looks_like_secret(model.strip()):
+        raise InvalidRunSpec(
+            "The model name looks like an API key. Give a model name such as "
+            "claude-sonnet-4-5 or opus; keys belong in `multishot login`."
+        )
+    return _check_optional(model, _MODEL, "model name (for example claude-sonnet-4-5 or opus)")
 
 
 def _check_hints(hints: tuple[str, ...], shots: int) -> tuple[str, ...]:
@@ -118,9 +136,18 @@ def _check_repo_url(url: str | None) -> str | None:
     url = url.strip()
     if any(ch.isspace() or ord(ch) < 32 for ch in url):
         raise InvalidRunSpec("The repository URL contains spaces or control characters.")
+    if url.startswith("-"):
+        raise InvalidRunSpec("The repository URL starts with '-': git would read it as an option.")
     if _SCP_LIKE.match(url):
         return url
     parts = urlsplit(url)
+    if "@" in parts.netloc and not (parts.scheme == "ssh" and parts.password is None):
+        raise InvalidRunSpec(
+            "The repository URL contains a user name or token. Multishot never keeps "
+            "credentials in URLs (they would be saved in the run history and shown on "
+            "screen), and it cannot clone private repositories yet: give a public "
+            "repository's URL, such as https://github.com/owner/repo.git."
+        )
     if parts.scheme not in _URL_SCHEMES:
         raise InvalidRunSpec(
             f"'{url[:80]}' is not a repository URL Multishot can clone: use https://host/"
@@ -130,9 +157,4 @@ def _check_repo_url(url: str | None) -> str | None:
         raise InvalidRunSpec(f"The repository URL '{url[:80]}' has no host.")
     if parts.scheme == "file" and not parts.path.startswith("/"):
         raise InvalidRunSpec("A file:// repository URL needs an absolute path.")
-    if parts.password:
-        raise InvalidRunSpec(
-            "The repository URL contains a password or token. Multishot does not pass "
-            "secrets on command lines; use a public repository or an SSH URL."
-        )
     return url

@@ -398,6 +398,11 @@ class SandboxHandle:
             logs = self._sandbox.process.get_session_command_logs(session_id, command_id)
         return logs.stdout or "", logs.stderr or ""
 
+    def upload(self, data: bytes, path: str) -> None:
+        """Write ``data`` to ``path`` in the sandbox (its folder must exist)."""
+        with translated_errors(f"upload {path}"):
+            self._sandbox.fs.upload_file(data, path)
+
     def download(self, path: str) -> bytes:
         with translated_errors(f"download {path}"):
             data = self._sandbox.fs.download_file(path)
