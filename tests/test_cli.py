@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -155,6 +157,44 @@ def test_logout_removes_everything_and_succeeds_when_nothing_is_stored() -> None
     assert_nothing_stored()
     assert run_cli("logout").returncode == 0
     assert run_cli("status").returncode == 1
+
+
+@pytest.mark.parametrize("stdin", ["devnull", "closed"])
+def test_login_without_a_terminal_says_to_use_from_env(stdin: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "tray", "login"],
+        stdin=subprocess.DEVNULL if stdin == "devnull" else None,
+        preexec_fn=(lambda: os.close(0)) if stdin == "closed" else None,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "standard input is not one" in result.stderr
+    assert "multishot login --from-env" in result.stderr
+    assert "Warning" not in result.stderr
+    assert_nothing_stored()
+
+
+def test_logout_with_the_keychain_out_of_reach_says_nothing_was_removed() -> None:
+    assert run_cli("login", "--from-env", "--no-validate", env=VALID_ENV).returncode == 0
+    gone = {"DBUS_SESSION_BUS_ADDRESS": "unix:path=/nonexistent/bus"}
+    result = run_cli("logout", env=gone)
+    assert result.returncode == 1
+    assert "nothing was removed from it: credentials saved earlier are still there" in (
+        result.stderr
+    )
+    assert "Logged out" not in result.stdout
+    assert "daytona_api_key" in stored_entries()  # still there, as it says
+
+
+@pytest.mark.parametrize("value", ["-1", "inf", "nan", "soon", "0"])
+def test_a_bad_keychain_timeout_is_reported_and_the_default_used(value: str) -> None:
+    result = run_cli("status", env={"MULTISHOT_KEYCHAIN_TIMEOUT": value})
+    assert f"MULTISHOT_KEYCHAIN_TIMEOUT='{value}' is not a number of seconds" in result.stderr
+    assert "using 10" in result.stderr
+    assert "Keychain:" in result.stdout  # the command still did its work
 
 
 @pytest.mark.usefixtures("anthropic", "daytona")

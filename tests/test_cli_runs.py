@@ -316,3 +316,31 @@ def test_progress_is_redrawn_in_place_on_a_terminal(daytona: DaytonaStandIn) -> 
     assert "\x1b[2F" in shown  # cursor back up over the two shot lines
     assert "shot 2: succeeded" in shown
     assert "done. 2/2 shots succeeded." in shown
+
+
+@pytest.mark.parametrize("broken", ["folder", "garbage"])
+def test_a_broken_history_is_named_with_how_to_move_it_aside(
+    daytona: DaytonaStandIn, isolated_home: Path, broken: str
+) -> None:
+    history = isolated_home / "data" / "multishot" / "history.sqlite3"
+    history.parent.mkdir(parents=True)
+    if broken == "folder":
+        history.mkdir()
+    else:
+        history.write_bytes(b"this is not a database" * 100)
+    for args in (["runs"], ["run", "task", "--shots", "1"]):
+        result = run_cli(*args, env=ENV)
+        assert result.returncode == 1, result.stderr
+        assert f"The run history {history} cannot be read" in result.stderr
+        assert f"mv '{history}' '{history}.broken'" in result.stderr
+        assert "Traceback" not in result.stderr
+    assert daytona.created == []
+    history.rename(history.with_name("history.sqlite3.broken"))
+    assert run_cli("runs").returncode == 0
+
+
+@pytest.mark.parametrize("args", [["show", "nope"], ["logs", "nope", "1"], ["cancel", "nope"]])
+def test_an_unknown_run_is_bad_input(args: list[str]) -> None:
+    result = run_cli(*args)
+    assert result.returncode == 2
+    assert "No run matches 'nope'" in result.stderr

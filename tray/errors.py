@@ -9,10 +9,11 @@ family (bad input: 2, everything else: 1).
     ├── InvalidInput                 bad input; nothing was saved or started
     │   ├── InvalidSecretInput       a pasted key or token is malformed or of the wrong kind
     │   ├── IncompleteCredentials    the chosen method's secret is missing
-    │   └── InvalidRunSpec           a run's prompt, repository, shots, ... are not acceptable
+    │   ├── InvalidRunSpec           a run's prompt, repository, shots, ... are not acceptable
+    │   └── RunNotFound              no run matches the id (or the prefix matches several)
     ├── NotLoggedIn                  no credentials in the keychain or the environment
-    ├── RunNotFound                  no run matches the id (or the prefix matches several)
     ├── RunNotRecorded               the history or results folder could not be written
+    ├── HistoryUnreadable            the run history file is not a database, or not a file
     ├── KeychainError                the OS keychain could not be used
     │   ├── KeychainLocked
     │   └── KeychainTimeout
@@ -34,6 +35,7 @@ __all__ = [
     "DaytonaProblem",
     "DaytonaRateLimited",
     "DaytonaUnreachable",
+    "HistoryUnreadable",
     "IncompleteCredentials",
     "InvalidInput",
     "InvalidRunSpec",
@@ -87,8 +89,12 @@ class NotLoggedIn(MultishotError):
     title = "Not logged in"
 
 
-class RunNotFound(MultishotError):
+class RunNotFound(InvalidInput):
     title = "No such run"
+
+
+class HistoryUnreadable(MultishotError):
+    title = "The run history cannot be read"
 
 
 class RunNotRecorded(MultishotError):

@@ -82,13 +82,16 @@ class Service:
         self.use_credentials(credentials)
         return outcome
 
-    def log_out(self) -> None:
-        """Cancel every run (deleting its sandboxes), then clear the keychain."""
+    def log_out(self) -> StorageOutcome:
+        """Cancel every run (deleting its sandboxes), then clear the keychain.
+
+        SESSION_ONLY: no keychain could be reached, so nothing was removed from it.
+        """
         with self._lock:
             manager, self._manager = self._manager, None
         if manager is not None:
             manager.shutdown()
-        self.store.clear()
+        return self.store.clear()
 
     # -- runs ----------------------------------------------------------------------------
 

@@ -28,7 +28,7 @@ from tray.cli.console import (
     Handler,
 )
 from tray.cli.runs import add_run_commands
-from tray.credentials.keychain import StorageOutcome
+from tray.credentials.keychain import StorageOutcome, timeout_setting
 from tray.credentials.local_login import LocalLogin, find_local_login
 from tray.credentials.model import AuthMethod, Credentials
 from tray.credentials.secret_input import (
@@ -100,6 +100,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     configure_logging(verbose=args.verbose)
     console = Console()
+    _, timeout_problem = timeout_setting()
+    if timeout_problem:
+        console.warn(timeout_problem)
     service = Service()
     handlers: dict[str | None, Handler] = {
         None: _default,
@@ -125,12 +128,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _default(args: argparse.Namespace, service: Service, console: Console) -> int:
     """No command in a plain terminal: set up when nothing is stored, else show the status."""
-    if service.store.load() is None and sys.stdin.isatty():
+    if service.store.load() is None and console.interactive:
         return _login(argparse.Namespace(from_env=False, no_validate=False), service, console)
     return _status(argparse.Namespace(check=False, json=False), service, console)
 
 
 def _login(args: argparse.Namespace, service: Service, console: Console) -> int:
+    if not args.from_env and not console.interactive:
+        console.warn(
+            "`multishot login` asks for the keys on a terminal, and standard input is not "
+            "one. In a script, set DAYTONA_API_KEY and ANTHROPIC_API_KEY (or "
+            "CLAUDE_CODE_OAUTH_TOKEN) and run `multishot login --from-env`."
+        )
+        return EXIT_USAGE
     store = service.store
     assessment = store.assessment()
     if not assessment.secure:
@@ -247,7 +257,14 @@ def _offer_local_login(console: Console) -> LocalLogin | None:
 
 
 def _logout(args: argparse.Namespace, service: Service, console: Console) -> int:
-    service.log_out()
+    if service.log_out() is StorageOutcome.SESSION_ONLY:
+        backend = service.store.assessment().name
+        console.warn(
+            f"No keychain could be reached (keyring backend: {backend}), so nothing was "
+            "removed from it: credentials saved earlier are still there. Start or unlock "
+            "the keychain (see `multishot doctor`) and run `multishot logout` again."
+        )
+        return EXIT_ERROR
     console.say("Logged out: Multishot's credentials were removed from the keychain.")
     return EXIT_OK
 

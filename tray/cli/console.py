@@ -83,6 +83,12 @@ class Console:
         self.out = out
         self.err = err
 
+    @property
+    def interactive(self) -> bool:
+        """Whether someone can answer prompts: standard input is an open terminal."""
+        stdin = sys.stdin
+        return stdin is not None and not stdin.closed and stdin.isatty()
+
     def say(self, text: str = "") -> None:
         _write(self.out, text)
 

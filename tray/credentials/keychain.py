@@ -14,11 +14,12 @@ import datetime as dt
 import enum
 import json
 import logging
+import math
 import os
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, TypeVar
 
 from tray.credentials.model import AuthMethod, Credentials
@@ -47,11 +48,14 @@ __all__ = [
     "backend_name",
     "dump_for_parent",
     "load_isolated",
+    "timeout_setting",
 ]
 
 SERVICE_NAME = "multishot"
 TIMEOUT_ENV = "MULTISHOT_KEYCHAIN_TIMEOUT"
 DEFAULT_TIMEOUT_SECONDS = 10.0
+MIN_TIMEOUT_SECONDS = 0.5
+MAX_TIMEOUT_SECONDS = 600.0
 
 ENTRY_METHOD = "auth_method"
 ENTRY_DAYTONA_KEY = "daytona_api_key"
@@ -146,11 +150,29 @@ def _resolve_backend() -> KeyringBackend:
     return backend
 
 
-def _timeout_from_env() -> float:
+def timeout_setting(environ: Mapping[str, str] = os.environ) -> tuple[float, str | None]:
+    """The keychain time limit from MULTISHOT_KEYCHAIN_TIMEOUT, and what is wrong with it."""
+    raw = environ.get(TIMEOUT_ENV, "").strip()
+    if not raw:
+        return DEFAULT_TIMEOUT_SECONDS, None
     try:
-        return float(os.environ.get(TIMEOUT_ENV, DEFAULT_TIMEOUT_SECONDS))
+        seconds = float(raw)
     except ValueError:
-        return DEFAULT_TIMEOUT_SECONDS
+        seconds = math.nan
+    if not math.isfinite(seconds) or not MIN_TIMEOUT_SECONDS <= seconds <= MAX_TIMEOUT_SECONDS:
+        return DEFAULT_TIMEOUT_SECONDS, (
+            f"{TIMEOUT_ENV}={raw[:20]!r} is not a number of seconds from "
+            f"{MIN_TIMEOUT_SECONDS:g} to {MAX_TIMEOUT_SECONDS:g}; "
+            f"using {DEFAULT_TIMEOUT_SECONDS:g}."
+        )
+    return seconds, None
+
+
+def _timeout_from_env() -> float:
+    seconds, problem = timeout_setting()
+    if problem:
+        log.warning("%s", problem)
+    return seconds
 
 
 class CredentialStore:
@@ -220,11 +242,15 @@ class CredentialStore:
         self._session_credentials = None
         return StorageOutcome.KEYCHAIN
 
-    def clear(self) -> None:
-        """Remove every entry the app ever wrote, and the session copy. Idempotent."""
+    def clear(self) -> StorageOutcome:
+        """Remove every entry the app ever wrote, and the session copy. Idempotent.
+
+        SESSION_ONLY means no keychain could be reached: only the session copy went,
+        and whatever an earlier session saved is still in the keychain.
+        """
         self._session_credentials = None
         if not self.is_secure:
-            return
+            return StorageOutcome.SESSION_ONLY
         backend = self._require_backend()
 
         def delete_all() -> None:
@@ -232,6 +258,7 @@ class CredentialStore:
                 self._delete_entry(backend, name)
 
         self._timed("delete", delete_all)
+        return StorageOutcome.KEYCHAIN
 
     def _delete_entry(self, backend: KeyringBackend, name: str) -> None:
         import keyring.errors

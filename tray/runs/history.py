@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tray import config
+from tray.errors import HistoryUnreadable
 from tray.failures import FailureKind
 from tray.runs.status import RunStatus, ShotStatus
 
@@ -150,14 +151,17 @@ def _process_exists(pid: int) -> bool:
 class History:
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or default_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
-        self._db.row_factory = sqlite3.Row
-        with self._lock, self._db:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA busy_timeout=10000")
-            self._db.executescript(_SCHEMA)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
+            self._db.row_factory = sqlite3.Row
+            with self._db:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA busy_timeout=10000")
+                self._db.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise _unreadable(self.path, exc) from None
 
     def close(self) -> None:
         with self._lock:
@@ -300,6 +304,20 @@ class History:
 
     def live_run_ids(self) -> set[str]:
         return {r.id for r in self.runs() if r.is_alive()}
+
+
+def _unreadable(path: Path, exc: Exception) -> HistoryUnreadable:
+    if path.is_dir():
+        problem = "it is a folder, not a file"
+    elif isinstance(exc, sqlite3.DatabaseError) and "locked" not in str(exc):
+        problem = f"{exc}"
+    else:
+        return HistoryUnreadable(f"The run history {path} could not be opened: {exc}.")
+    aside = path.with_name(path.name + ".broken")
+    return HistoryUnreadable(
+        f"The run history {path} cannot be read ({problem}). Move it aside and Multishot "
+        f"starts a new one, keeping the old for inspection:\n  mv '{path}' '{aside}'"
+    )
 
 
 def _run_record(row: sqlite3.Row) -> RunRecord:

@@ -406,11 +406,11 @@ class TrayApp:
         ):
             return
 
-        def cleared(_: None) -> None:
+        def cleared(outcome: StorageOutcome) -> None:
             self.credentials = None
             self.auth_error = None
             self.refresh()
-            self.notifier.notify(messages.LOGGED_OUT)
+            self.notifier.notify(messages.logged_out_notice(outcome))
 
         self.in_worker(self.service.log_out, cleared)
 

@@ -15,10 +15,10 @@ from tray.runs.display import plural
 from tray.runs.status import RunStatus
 
 __all__ = [
-    "LOGGED_OUT",
     "Notice",
     "credentials_saved_notice",
     "failure_notice",
+    "logged_out_notice",
     "run_finished_notice",
     "sandboxes_left_notice",
 ]
@@ -66,4 +66,10 @@ def credentials_saved_notice(outcome: StorageOutcome) -> Notice:
     return Notice("Credentials saved", "Your keys are in the system keychain.")
 
 
-LOGGED_OUT = Notice("Logged out", "Multishot's credentials were removed from the keychain.")
+def logged_out_notice(outcome: StorageOutcome) -> Notice:
+    if outcome is StorageOutcome.SESSION_ONLY:
+        return Notice(
+            "Logged out of this session",
+            "No keychain could be reached, so credentials saved earlier may still be in it.",
+        )
+    return Notice("Logged out", "Multishot's credentials were removed from the keychain.")
