@@ -1,6 +1,6 @@
 """Run engine at scale against the loopback Daytona stand-in (in its own process).
 
-Run: .venv/bin/python benchmarks/runs.py [--shots 32] [--megabytes 5]
+Run: .venv-test/bin/python benchmarks/runs.py [--shots 32] [--megabytes 5]
 
 Phase 1 runs one shot, phase 2 runs N shots at once (runs of at most 16), each
 streaming about 5 MB of stream-json through the real SDK's WebSocket log stream

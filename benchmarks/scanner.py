@@ -1,6 +1,6 @@
 """Log scanner throughput and memory, against the original design's naive scan.
 
-Run: .venv/bin/python benchmarks/scanner.py [--megabytes 200]
+Run: .venv-test/bin/python benchmarks/scanner.py [--megabytes 200]
 
 Builds a realistic stream-json log (assistant text, tool calls and results full of
 look-alike phrases, a few real failures), feeds it in 64 KiB chunks the way the

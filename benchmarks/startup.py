@@ -1,7 +1,7 @@
 """Tray app start-up time, idle memory, and Tk responsiveness while shots stream.
 
 Run (needs a display; scripts/test's Xvfb or your desktop):
-    .venv/bin/python benchmarks/startup.py
+    .venv-test/bin/python benchmarks/startup.py
 
 1. Launches the app's start-up path (single-instance lock, hidden Tk root, tray
    icon, keychain read in a worker) several times and prints the median time from

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Build the Linux bundle: dist/multishot/ (one folder) and dist/multishot-VERSION-linux-ARCH.tar.gz.
-# Needs: the project's venv with PyInstaller (./scripts/test installs it), Tk in the Python.
+# Needs: the test venv with PyInstaller (./scripts/test installs it in .venv-test), Tk in the Python.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-python=${PYTHON:-$root/.venv/bin/python}
+python=${PYTHON:-$root/.venv-test/bin/python}
 cd "$root"
 "$python" -m PyInstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller \
   packaging/multishot.spec

@@ -220,8 +220,9 @@ def test_without_a_secure_keychain_login_explains_and_saves_nothing() -> None:
     result = run_cli("login", "--from-env", "--no-validate", env=env)
     assert result.returncode == 1
     assert "Cannot save credentials" in result.stderr
-    assert "never stores secrets in plaintext" in result.stderr
-    assert "sudo apt install gnome-keyring" in result.stderr
+    assert "Multishot never writes credentials to a file" in result.stderr
+    assert "export DAYTONA_API_KEY='dtn_…'" in result.stderr  # the route that needs nothing
+    assert "dbus-run-session -- bash" in result.stderr  # and the one that saves them
     status = json.loads(run_cli("status", "--json", env=env).stdout)
     assert status["keychain"]["secure"] is False
     assert status["keychain"]["backend"] == "keyring.backends.fail.Keyring"

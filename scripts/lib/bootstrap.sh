@@ -1,9 +1,10 @@
 # Shared by scripts/start and scripts/test: install what is missing, nothing more.
-# Debian/Ubuntu packages through apt (as root, or with sudo), Python packages in ./.venv
-# (a stock Debian refuses `pip install` outside a virtual environment: PEP 668).
+# Debian/Ubuntu packages through apt (as root, or with sudo), Python packages in a
+# virtual environment (a stock Debian refuses `pip install` outside one: PEP 668):
+# ./.venv for the app, ./.venv-test for the tests, so that test-only packages (such as
+# keyrings.alt) never change what the app does. PYTHON picks the interpreter.
 
 MULTISHOT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-VENV="$MULTISHOT_ROOT/.venv"
 PYTHON=${PYTHON:-python3}
 
 as_root() {
@@ -40,13 +41,19 @@ ensure_python_modules() {
   install_debian "${wanted[@]}"
 }
 
-# ensure_venv [EXTRA] — ./.venv with the project installed (editable), reinstalled when
-# pyproject.toml changes.
+# ensure_venv [EXTRA] — ./.venv (or ./.venv-EXTRA) with the project installed (editable),
+# reinstalled when pyproject.toml changes. Sets VENV.
 ensure_venv() {
   local extra=${1:-} spec="$MULTISHOT_ROOT" stamp
+  VENV="$MULTISHOT_ROOT/.venv${extra:+-$extra}"
   [ -n "$extra" ] && spec="$MULTISHOT_ROOT[$extra]"
-  [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
   stamp="$(sha256sum "$MULTISHOT_ROOT/pyproject.toml" | cut -c1-16)-$extra"
+  # A venv made for other extras (the app and the tests once shared .venv) would keep
+  # their packages: start it afresh.
+  if [ -f "$VENV/.multishot-installed" ] && [ "$(cut -d- -f2- "$VENV/.multishot-installed")" != "$extra" ]; then
+    rm -rf "$VENV"
+  fi
+  [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
   if [ "$(cat "$VENV/.multishot-installed" 2>/dev/null)" != "$stamp" ]; then
     echo "Installing Multishot${extra:+ with its $extra extras} into $VENV"
     "$VENV/bin/python" -m pip install --quiet --upgrade pip

@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import logging
 import os
+import shutil
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -28,7 +29,7 @@ from tray.cli.console import (
     Handler,
 )
 from tray.cli.runs import add_run_commands
-from tray.credentials.keychain import StorageOutcome, timeout_setting
+from tray.credentials.keychain import StorageOutcome, fix_for_platform, timeout_setting
 from tray.credentials.local_login import LocalLogin, find_local_login
 from tray.credentials.model import AuthMethod, Credentials
 from tray.credentials.secret_input import (
@@ -144,7 +145,7 @@ def _login(args: argparse.Namespace, service: Service, console: Console) -> int:
     store = service.store
     assessment = store.assessment()
     if not assessment.secure:
-        console.warn(f"Cannot save credentials: {assessment.advice}")
+        console.warn(_without_a_keychain(assessment.problem or "no keychain is available."))
         return EXIT_ERROR
     try:
         credentials = (
@@ -168,6 +169,50 @@ def _login(args: argparse.Namespace, service: Service, console: Console) -> int:
         return EXIT_ERROR
     console.say(f"Saved to the keychain ({store.assessment().name}).")
     return EXIT_OK
+
+
+def _without_a_keychain(problem: str) -> str:
+    """The two routes that work on a machine with no usable keychain (a server, a
+    container, an SSH session), ending with the commands to type."""
+    me = command_name()
+    routes = (
+        f"No keychain can be used here: {problem}\n"
+        "Multishot never writes credentials to a file. Two ways to go on:\n\n"
+        "1. Keep them in the environment (nothing is saved):\n"
+        "     export DAYTONA_API_KEY='dtn_…'       # app.daytona.io → API Keys\n"
+        "     export ANTHROPIC_API_KEY='sk-ant-…'  # or CLAUDE_CODE_OAUTH_TOKEN, from "
+        "`claude setup-token`\n"
+        f'     {me} run "what Claude should do"\n\n'
+    )
+    if sys.platform != "linux":
+        return routes + f"2. Or save them: {fix_for_platform()}, then run `{me} login`."
+    install = (
+        ""
+        if shutil.which("gnome-keyring-daemon") and shutil.which("dbus-run-session")
+        else "     sudo apt install gnome-keyring dbus-daemon\n"
+    )
+    return routes + (
+        "2. Save them in a Secret Service. Without a desktop, start one for this terminal\n"
+        "   (its password encrypts the saved keys; give the same one next time):\n"
+        f"{install}"
+        "     dbus-run-session -- bash\n"
+        "     read -rsp 'Keyring password: ' pw; echo; printf %s \"$pw\" | "
+        "gnome-keyring-daemon --unlock --components=secrets --daemonize >/dev/null; unset pw\n"
+        f"     {me} login"
+    )
+
+
+def command_name() -> str:
+    """How to type this program again: `multishot` when that is what PATH finds, else the
+    path it was started by (for example .venv/bin/multishot after ./scripts/start)."""
+    started_as = sys.argv[0]
+    if os.path.basename(started_as) != "multishot":
+        return "multishot"
+    on_path = shutil.which("multishot")
+    if on_path and os.path.realpath(on_path) == os.path.realpath(started_as):
+        return "multishot"
+    relative = os.path.relpath(started_as)
+    return started_as if relative.startswith("..") else relative
 
 
 def _save_unconfirmed(args: argparse.Namespace, console: Console) -> bool:

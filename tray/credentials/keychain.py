@@ -47,6 +47,7 @@ __all__ = [
     "assess_backend",
     "backend_name",
     "dump_for_parent",
+    "fix_for_platform",
     "load_isolated",
     "timeout_setting",
 ]
@@ -95,11 +96,11 @@ class BackendAssessment:
         return (
             f"{self.problem} Multishot never stores secrets in plaintext, so your "
             "credentials are kept in memory for this session only. To keep them, "
-            f"{_fix_for_platform()} and restart Multishot."
+            f"{fix_for_platform()} and restart Multishot."
         )
 
 
-def _fix_for_platform() -> str:
+def fix_for_platform() -> str:
     if sys.platform == "darwin":
         return "make sure the login Keychain is available"
     if sys.platform == "win32":
