@@ -187,9 +187,9 @@ class Service:
         """Delete every Multishot sandbox that no live run owns."""
         return self.use_credentials(credentials).cleanup_orphans()
 
-    def sandboxes_left(self) -> list[str]:
-        """Sandboxes that could not be deleted and are still on record."""
-        return self.history.leftovers()
+    def sandboxes_left(self, run_id: str | None = None) -> list[str]:
+        """Sandboxes (of one run, or of all) that could not be deleted, still on record."""
+        return self.history.leftovers(run_id)
 
     def shutdown(self, timeout: float = 120) -> None:
         """Cancel every run and wait for their sandboxes to be deleted."""

@@ -229,7 +229,11 @@ def _cancel_on_interrupt(
                 console.warn(_left_running(alive, "are left running"))
                 return exit_code_of(interruption)
     service.shutdown(timeout=CANCEL_WAIT_SECONDS)
-    console.warn("Cancelled; every sandbox of the run is deleted.")
+    left = len(service.sandboxes_left(run_id))
+    if left:
+        console.warn(_left_running(left, "could not be deleted"))
+    else:
+        console.warn("Cancelled; every sandbox of the run is deleted.")
     return exit_code_of(interruption)
 
 

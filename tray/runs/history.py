@@ -257,11 +257,14 @@ class History:
                 (sandbox_id, run_id, shot, time.time()),
             )
 
-    def leftovers(self) -> list[str]:
-        """Sandboxes that could not be deleted and that no sweep has deleted since."""
+    def leftovers(self, run_id: str | None = None) -> list[str]:
+        """Sandboxes (of one run, or of all) that could not be deleted and that no sweep
+        has deleted since."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT sandbox_id FROM leftover_sandboxes ORDER BY noted_at"
+                "SELECT sandbox_id FROM leftover_sandboxes WHERE ? IS NULL OR run_id = ? "
+                "ORDER BY noted_at",
+                (run_id, run_id),
             ).fetchall()
         return [row["sandbox_id"] for row in rows]
 

@@ -25,8 +25,9 @@ from tray.runs.events import AuthFailure, EngineEvent, RunFinished, ScanNotice, 
 from tray.runs.history import HEARTBEAT_SECONDS, History
 from tray.runs.layout import RunFolder, default_runs_root
 from tray.runs.settings import EngineSettings
-from tray.runs.shot import RunState, Shot, failure_detail
+from tray.runs.shot import Shot, failure_detail
 from tray.runs.spec import RunSpec
+from tray.runs.state import RunState
 from tray.runs.status import RunStatus, ShotStatus
 from tray.sandbox.daytona import APP_LABELS, LABEL_RUN, DaytonaClient
 from tray.scanner import ScanEvent

@@ -12,7 +12,6 @@ import dataclasses
 import json
 import logging
 import shlex
-import threading
 import time
 from pathlib import Path
 from typing import Any, Protocol
@@ -23,54 +22,16 @@ from tray.failures import FailureKind, policy_for
 from tray.redaction import redact
 from tray.runs.events import EngineEvent, ShotChanged, ShotSnapshot
 from tray.runs.history import History
-from tray.runs.layout import RunFolder
 from tray.runs.log_pipe import ClaudeOutput, LogPipe, ShotLog
 from tray.runs.settings import EngineSettings
-from tray.runs.spec import RunSpec
+from tray.runs.state import RunState
 from tray.runs.status import SHOT_TRANSITIONS, ShotStatus
 from tray.sandbox.daytona import DaytonaClient, SandboxHandle, sandbox_labels
 from tray.scanner import LogScanner, ScanEvent
 
-__all__ = ["Outcome", "RunState", "Shot", "ShotEngine", "Stop"]
+__all__ = ["Outcome", "Shot", "ShotEngine"]
 
 log = logging.getLogger(__name__)
-
-
-class Stop:
-    """Why a run's shots must stop early; the first reason wins. Thread-safe."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-        self._lock = threading.Lock()
-        self.status = ShotStatus.CANCELLED
-        self.detail = ""
-        self.failure: FailureKind | None = None  # the failure that stopped the run, if any
-
-    def set(self, status: ShotStatus, detail: str, failure: FailureKind | None = None) -> bool:
-        """Stop with this reason, unless already stopped; whether this call stopped it."""
-        with self._lock:
-            if self._event.is_set():
-                return False
-            self.status, self.detail, self.failure = status, detail, failure
-            self._event.set()
-            return True
-
-    def is_set(self) -> bool:
-        return self._event.is_set()
-
-    def wait(self, seconds: float) -> bool:
-        return self._event.wait(seconds)
-
-
-@dataclasses.dataclass
-class RunState:
-    """A run in this process: its spec, its results folder, why it stops, whether it ended."""
-
-    id: str
-    spec: RunSpec
-    folder: RunFolder
-    stop: Stop = dataclasses.field(default_factory=Stop)
-    done: threading.Event = dataclasses.field(default_factory=threading.Event)
 
 
 class ShotEngine(Protocol):
@@ -260,12 +221,10 @@ class Shot:
             try:
                 creation.abandon()
             except MultishotError as exc:
-                self.sandbox_left = True
-                raise _ShotStop(
-                    stop.status,
-                    f"{stop.detail} The sandbox being created could not be deleted "
-                    f"({exc.message}); `multishot cleanup` deletes it.",
-                ) from None
+                outcome = Outcome(stop.status, stop.detail)
+                for sandbox_id in creation.undeleted:
+                    outcome = self._left_behind(sandbox_id, outcome, exc)
+                raise _ShotStop(outcome.status, outcome.detail) from None
             raise _ShotStop(stop.status, stop.detail)
         self._sandbox = sandbox
         self._engine.history.update_shot(self._run.id, self.number, sandbox_id=sandbox.id)

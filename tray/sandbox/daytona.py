@@ -24,6 +24,7 @@ from tray.errors import (
     DaytonaRateLimited,
     DaytonaUnreachable,
     LogStreamDropped,
+    MultishotError,
     SandboxError,
 )
 from tray.redaction import redact
@@ -288,6 +289,7 @@ class SandboxCreation:
     ) -> None:
         self._client = client
         self._labels = labels
+        self.undeleted: list[str] = []
         self._future: concurrent.futures.Future[SandboxHandle] = concurrent.futures.Future()
         threading.Thread(
             target=self._create, args=(create,), name="sandbox-create", daemon=True
@@ -309,12 +311,13 @@ class SandboxCreation:
                     return None
 
     def abandon(self) -> None:
-        """Delete what this creation made, as soon as Daytona lists it; return once it is gone."""
+        """Delete what this creation made, as soon as Daytona lists it; return once it is
+        gone. If a delete fails, its sandbox id is in ``undeleted`` when the error is raised."""
         deleted: set[str] = set()
         while True:
             for leftover in self._client.list_sandboxes(self._labels):
                 if leftover.id not in deleted:
-                    self._client.delete_sandbox(leftover.id)
+                    self._delete(leftover.id)
                     deleted.add(leftover.id)
             try:
                 sandbox = self._future.result(self.ABANDON_POLL_SECONDS)
@@ -323,8 +326,15 @@ class SandboxCreation:
             except Exception:  # a create that failed deleted what it left
                 return
             if sandbox.id not in deleted:
-                self._client.delete_sandbox(sandbox.id)
+                self._delete(sandbox.id)
             return
+
+    def _delete(self, sandbox_id: str) -> None:
+        try:
+            self._client.delete_sandbox(sandbox_id)
+        except MultishotError:
+            self.undeleted.append(sandbox_id)
+            raise
 
 
 class SandboxHandle:
