@@ -219,7 +219,7 @@ def test_without_a_secure_keychain_login_explains_and_saves_nothing() -> None:
     env = {**VALID_ENV, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
     result = run_cli("login", "--from-env", "--no-validate", env=env)
     assert result.returncode == 1
-    assert "No keychain can be used here" in result.stderr
+    assert "Cannot save credentials here" in result.stderr
     assert "Multishot never writes credentials to a file" in result.stderr
     assert "export DAYTONA_API_KEY='dtn_…'" in result.stderr  # the route that needs nothing
     assert "dbus-run-session -- bash" in result.stderr  # and the one that saves them

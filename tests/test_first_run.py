@@ -53,7 +53,7 @@ def test_the_environment_route_leads_to_a_working_run(
 ) -> None:
     env = headless_env(tmp_path)
     shown = printed_by_multishot(env)
-    assert "No keychain can be used here" in shown
+    assert "Cannot save credentials here" in shown
     exports = re.findall(r"export (\w+)='[^']*'", shown)
     assert exports == ["DAYTONA_API_KEY", "ANTHROPIC_API_KEY"]
     (run_line,) = [line.strip() for line in shown.splitlines() if ' run "' in line]

@@ -56,8 +56,13 @@ ensure_venv() {
   [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
   if [ "$(cat "$VENV/.multishot-installed" 2>/dev/null)" != "$stamp" ]; then
     echo "Installing Multishot${extra:+ with its $extra extras} into $VENV"
-    "$VENV/bin/python" -m pip install --quiet --upgrade pip
-    "$VENV/bin/python" -m pip install --quiet --editable "$spec"
+    # setuptools warns about every editable install on stderr: show pip's output only
+    # when it fails.
+    if ! { "$VENV/bin/python" -m pip install --quiet --upgrade pip &&
+      "$VENV/bin/python" -m pip install --quiet --editable "$spec"; } 2>"$VENV/pip.log"; then
+      cat "$VENV/pip.log" >&2
+      return 1
+    fi
     echo "$stamp" > "$VENV/.multishot-installed"
   fi
 }

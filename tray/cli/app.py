@@ -176,7 +176,7 @@ def _without_a_keychain(problem: str) -> str:
     container, an SSH session), ending with the commands to type."""
     me = command_name()
     routes = (
-        f"No keychain can be used here: {problem}\n"
+        f"Cannot save credentials here. {problem}\n"
         "Multishot never writes credentials to a file. Two ways to go on:\n\n"
         "1. Keep them in the environment (nothing is saved):\n"
         "     export DAYTONA_API_KEY='dtn_…'       # app.daytona.io → API Keys\n"
