@@ -27,6 +27,7 @@ from tray.cli.console import (
     Cancelled,
     Console,
     Handler,
+    exit_code_of,
 )
 from tray.cli.runs import add_run_commands
 from tray.credentials.keychain import StorageOutcome, fix_for_platform, timeout_setting
@@ -118,9 +119,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Cancelled:
         console.warn("\nCancelled. Nothing was saved.")
         return EXIT_CANCELLED
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interruption:
         console.warn("\nInterrupted. Nothing was saved.")
-        return EXIT_CANCELLED
+        return exit_code_of(interruption)
     except MultishotError as exc:
         log.warning("%s: %s", exc.title, exc.message)
         console.warn(f"{exc.title}: {exc.message}")

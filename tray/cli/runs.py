@@ -23,6 +23,7 @@ from tray.cli.console import (
     exit_code_of,
     signals_interrupt,
 )
+from tray.credentials.model import Credentials
 from tray.errors import InvalidRunSpec
 from tray.failures import policy_for
 from tray.runs.display import RunOverview, format_cost, format_duration, plural
@@ -108,7 +109,7 @@ def _run(args: argparse.Namespace, service: Service, console: Console) -> int:
     recovered = service.recover_after_crash(credentials)
     if recovered.deleted and not args.json:
         console.say(f"Deleted {plural(len(recovered.deleted), 'sandbox')} left behind earlier.")
-    return _run_with(service, service.start_run(credentials, spec), spec, args, console)
+    return _run_with(service, credentials, spec, args, console)
 
 
 def _spec(args: argparse.Namespace) -> RunSpec:
@@ -165,19 +166,29 @@ def _prompt_text(data: bytes, source: str) -> str:
 
 
 def _run_with(
-    service: Service, run_id: str, spec: RunSpec, args: argparse.Namespace, console: Console
+    service: Service,
+    credentials: Credentials,
+    spec: RunSpec,
+    args: argparse.Namespace,
+    console: Console,
 ) -> int:
     events: queue.Queue[EngineEvent] = queue.Queue()
     service.subscribe(events.put)
     progress = _Progress(console, spec.shots, live=console.out.isatty(), quiet=args.json)
-    if not args.json:
-        console.say(
-            f"Run {run_id}: {plural(spec.shots, 'shot')}. Ctrl-C cancels and deletes the sandboxes."
-        )
+    run_id: str | None = None
     with signals_interrupt():
         try:
+            run_id = service.start_run(credentials, spec)
+            if not args.json:
+                console.say(
+                    f"Run {run_id}: {plural(spec.shots, 'shot')}. Ctrl-C cancels and deletes "
+                    "the sandboxes."
+                )
             finished, auth = _follow(service, run_id, events, progress)
         except KeyboardInterrupt as interruption:
+            if run_id is None:  # stopped while starting: stop whatever has started
+                service.shutdown(timeout=CANCEL_WAIT_SECONDS)
+                return exit_code_of(interruption)
             return _cancel_on_interrupt(service, run_id, console, interruption)
         except BaseException:
             service.shutdown(timeout=CANCEL_WAIT_SECONDS)
