@@ -129,7 +129,6 @@ def synthetic_error(code: str, text: str) -> str:
             "content": [{"type": "text", "text": text}],
         },
         error=code,
-        is_api_error_message=True,
     )
 
 
@@ -147,11 +146,11 @@ def result(*, is_error: bool, status: int | None = None, text: str = "Done.") ->
     )
 
 
-def api_retry(status: int, delay_ms: int, error: str) -> str:
+def api_retry(status: int, delay_ms: int, error: str, attempt: int = 1) -> str:
     return event(
         type="system",
         subtype="api_retry",
-        attempt=1,
+        attempt=attempt,
         max_retries=10,
         retry_delay_ms=delay_ms,
         error_status=status,

@@ -40,6 +40,7 @@ class Command:
     exit_code: int | None = None
     changed: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)
     pump: asyncio.Future[None] | None = None
+    started_at: float = dataclasses.field(default_factory=time.monotonic)
 
 
 @dataclasses.dataclass
@@ -78,6 +79,7 @@ class DaytonaStandIn(LoopbackServer):
         self.extra_env: dict[str, str] = {}
         self.uploads: list[str] = []
         self.claude_preinstalled = True
+        self.real_claude: Path | None = None  # the real CLI's executable, instead of the fake
         self._ids = itertools.count(1)
         super().__init__(
             [
@@ -119,6 +121,9 @@ class DaytonaStandIn(LoopbackServer):
     def install_claude(self) -> None:
         """Put the fake `claude` on the sandboxes' PATH, or a fake `npm` that installs it."""
         claude = self.bin / "claude"
+        if self.real_claude is not None:
+            claude.symlink_to(self.real_claude)
+            return
         script = f'#!/bin/sh\nexec {sys.executable} {FAKE_CLAUDE} "$@"\n'
         if self.claude_preinstalled:
             claude.write_text(script)

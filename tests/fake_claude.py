@@ -106,7 +106,10 @@ def main() -> int:  # noqa: C901 - one branch per scripted scenario
         say(result(is_error=False))
         return 0
     if scenario == "session_limit":
-        say(result(is_error=True, status=429, text="You've hit your session limit · resets 3:45pm"))
+        # Three hours on: never within the engine's wait for a near reset.
+        resets = time.strftime("%I:%M%p", time.localtime(time.time() + 3 * 3600)).lower()
+        text = f"You've hit your session limit · resets {resets.lstrip('0')}"
+        say(result(is_error=True, status=429, text=text))
         return 1
     if scenario == "hang":
         say(assistant_text("thinking very hard"))

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import tracemalloc
 
@@ -9,6 +10,7 @@ from hypothesis import strategies as st
 
 from tests import claude_logs as logs
 from tray.failures import FailureKind, Remedy, policy_for
+from tray.reset_time import parse_reset_time
 from tray.scanner import LogScanner, ScanEvent
 
 K = FailureKind
@@ -164,9 +166,37 @@ def test_retry_after_and_reset_time_are_reported() -> None:
     (plain,) = scan("API Error: Request rejected (429) · retry after 30s\n")
     assert plain.retry_after == 30
     (limit,) = scan("You've hit your session limit · resets 3:45pm\n")
-    assert limit.resets_at == "3:45pm"
+    assert limit.resets_at is not None
+    local = limit.resets_at.astimezone()
+    assert (local.hour, local.minute) == (15, 45)
+    assert (
+        dt.timedelta(0) < limit.resets_at - dt.datetime.now(dt.timezone.utc) <= dt.timedelta(days=1)
+    )
     (weekly,) = scan("You've hit your weekly limit · resets Dec 2, 9am (Europe/Paris)\n")
-    assert weekly.resets_at == "Dec 2, 9am (Europe/Paris)"
+    assert weekly.resets_at is not None
+    assert (weekly.resets_at.month, weekly.resets_at.day, weekly.resets_at.hour) == (12, 2, 9)
+    assert weekly.resets_at.utcoffset() == dt.timedelta(hours=1)
+
+
+NOW = dt.datetime(2026, 11, 30, 18, 0, tzinfo=dt.timezone.utc)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("7:32pm (UTC)", dt.datetime(2026, 11, 30, 19, 32, tzinfo=dt.timezone.utc)),
+        ("5pm (UTC)", dt.datetime(2026, 12, 1, 17, 0, tzinfo=dt.timezone.utc)),  # tomorrow
+        ("12am (UTC)", dt.datetime(2026, 12, 1, 0, 0, tzinfo=dt.timezone.utc)),
+        ("Jan 3, 9am (UTC)", dt.datetime(2027, 1, 3, 9, 0, tzinfo=dt.timezone.utc)),
+        ("Nov 30, 9am (UTC)", dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.timezone.utc)),
+        ("3:45pm (Europe/Zürich)", None),  # no such zone: the words are kept, no time
+        ("soon", None),
+        ("13:70pm", None),
+        ("Feb 30, 9am (UTC)", None),
+    ],
+)
+def test_reset_times_are_read_into_aware_datetimes(text: str, expected: dt.datetime | None) -> None:
+    assert parse_reset_time(text, NOW) == expected
 
 
 @pytest.mark.parametrize("phrase", [case[0] for case in PLAIN_CASES])
@@ -332,7 +362,7 @@ def test_every_single_cut_gives_the_same_events_even_mid_character() -> None:
     whole = LogScanner()
     expected = whole.feed(COMPACT) + whole.close()
     assert kinds(expected) == [K.NOT_LOGGED_IN, K.RATE_LIMIT, K.SESSION_LIMIT, K.BILLING]
-    assert expected[2].resets_at == "3:45pm (Europe/Zürich)"
+    assert expected[2].excerpt.endswith("resets 3:45pm (Europe/Zürich)")
     for cut in range(1, len(COMPACT)):
         split = LogScanner()
         got = split.feed(COMPACT[:cut]) + split.feed(COMPACT[cut:]) + split.close()

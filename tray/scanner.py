@@ -1,10 +1,16 @@
 """Watches Claude Code's output for credential and quota failures, chunk by chunk.
 
 Both output styles are understood. For ``--output-format stream-json`` the
-structured fields are trusted (a ``result`` with ``is_error``, a synthetic
-assistant message with ``is_api_error_message``, a ``system``/``api_retry``
-event); any other JSON event is the agent's own work (its text, tool calls and
-tool results) and never raises an alarm, whatever words it contains. Plain-text
+structured fields are trusted, as the real CLI prints them: a ``result`` with
+``is_error``, a synthetic assistant message (model ``<synthetic>``, with a
+top-level ``error`` code), a ``system``/``api_retry`` event per retry, and a
+``rate_limit_event`` whose ``rate_limit_info`` says when a subscription's limit
+resets; any other JSON event is the agent's own work (its text, tool calls and
+tool results) and never raises an alarm, whatever words it contains.
+
+An API key the API refuses (401/403) is reported at the first retry event: the CLI
+would retry it for minutes. An OAuth token's refusal is reported from the CLI's
+own message, which comes after two requests and tells expired from revoked. Plain-text
 lines are matched against known CLI error fragments; there the agent's output
 cannot be told apart as well, so lines that look like code, quotes or diffs are
 ignored (a phrase in quotes, or a line starting with ``+``, ``-``, ``>``, ``@@``
@@ -16,18 +22,24 @@ block of well-formed events without an error marker is passed over at once, and
 only marked events and text lines are looked at one by one. Memory is bounded: a
 line longer than ``MAX_LINE_CHARS`` is scanned in overlapping windows and never
 held whole (an oversized JSON line is the agent's content and is skipped).
+
+Long because the chunk path, the text rules and the stream-json events share one
+table of phrases and kinds; they are read, and changed, together.
 """
 
 from __future__ import annotations
 
 import codecs
 import dataclasses
+import datetime as dt
 import json
 import re
 from typing import Any
 
+from tray.credentials.model import AuthMethod
 from tray.failures import FailureKind
 from tray.redaction import redact
+from tray.reset_time import parse_reset_time
 
 __all__ = [
     "EXCERPT_CHARS",
@@ -48,7 +60,9 @@ class ScanEvent:
     stream: str
     excerpt: str
     retry_after: float | None = None
-    resets_at: str | None = None
+    resets_at: dt.datetime | None = None  # when a usage limit resets (timezone-aware)
+    attempt: int | None = None  # the CLI's own retry: "retry 3 of 6"
+    max_retries: int | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,12 +78,15 @@ def _rule(kind: FailureKind, pattern: str) -> _Rule:
 # Most specific first: the first rule that matches a line decides its kind.
 _RULES = (
     _rule(FailureKind.CONFLICT, r"Auth conflict"),
-    _rule(FailureKind.ORG_DISABLED, r"organization has disabled|oauth_org_not_allowed"),
+    _rule(
+        FailureKind.ORG_DISABLED,
+        r"organization has disabled|oauth_org_not_allowed|not allowed for this organization",
+    ),
     _rule(FailureKind.BILLING, r"credit balance is too low|billing_error"),
     _rule(
         FailureKind.EXPIRED, r"OAuth token has expired|OAuth session expired|token (?:has )?expired"
     ),
-    _rule(FailureKind.REVOKED, r"OAuth token (?:has been )?revoked"),
+    _rule(FailureKind.REVOKED, r"OAuth token (?:has been )?revoked|does not have access to Claude"),
     _rule(
         FailureKind.SESSION_LIMIT,
         r"hit your (?:\w+ )?(?:session |weekly |usage |daily )?limit|usage limit reached",
@@ -90,23 +107,40 @@ _RULES = (
 )
 
 # Cheap first passes, plain substring searches (C speed, unlike a big alternation):
-# a well-formed JSON event is examined only if it carries one of these markers...
-_STRUCTURAL_MARKERS = ('"is_error":true', '"is_error": true', "is_api_error_message", '"api_retry"')
-# ...and a text line only if its lowercase form contains one of these, which between
-# them occur in every rule's phrases.
-_TEXT_ANCHORS = (
-    "auth",
-    "limit",
-    "overload",
-    "credit",
-    "billing",
+# a well-formed JSON event is examined only if it carries one of these markers (the
+# real CLI writes "type" first; a quote inside a JSON string is escaped, so the
+# agent's own text never holds them)...
+_STRUCTURAL_MARKERS = ('"type":"result"', '"<synthetic>"', '"api_retry"', '"rate_limit_event"')
+# A line break that does not sit between two JSON events ("}" before, "{" after).
+# JSON strings escape their line breaks, so a block of events has none; the search
+# runs at the speed of a scan for "\n".
+_BREAK_OUTSIDE_EVENTS = re.compile(r"\n(?:(?!\{)|(?<!\}\n))")
+# ...and text only if its lowercase form contains one of these: every phrase of every
+# rule contains one, and ordinary output ("token", "limit", "invalid", "429") does not.
+_ANCHORS = (
+    "auth conflict",
     "organization",
-    "logged in",
+    "oauth_org",
+    "credit balance",
+    "billing_error",
+    "token has expired",
+    "token expired",
+    "session expired",
+    "revoked",
+    "access to claude",
+    "hit your",
+    "usage limit reached",
+    "invalid api key",
+    "invalid bearer",
+    "authenticat",
     "api error",
-    "invalid",
-    "token",
-    "429",
-    "529",
+    "not logged in",
+    "rate limit",
+    "rejected (429)",
+    "limiting requests",
+    "rate_limit_error",
+    "overloaded",
+    "repeated 529",
 )
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-_]")
 _LINE_BREAK = re.compile(r"[\r\n]")
@@ -125,8 +159,15 @@ _SYNTHETIC_ERRORS = {
     "billing_error": FailureKind.BILLING,
     "rate_limit": FailureKind.RATE_LIMIT,
     "overloaded": FailureKind.OVERLOADED,
+    "server_error": FailureKind.OVERLOADED,
     "authentication_failed": FailureKind.INVALID,
 }
+# A refused credential, by HTTP status, when a retry event is all there is to go on.
+_REFUSED_KEY = {401: FailureKind.INVALID, 403: FailureKind.REVOKED}
+_REFUSED_TOKEN = {401: FailureKind.EXPIRED, 403: FailureKind.REVOKED}
+# The CLI gives up on a refused OAuth token after two requests and says why; a third
+# retry would mean it no longer does, and the refusal is reported from the status.
+_TOKEN_RETRIES_BEFORE_REPORT = 3
 _STATUS_KINDS = {
     401: FailureKind.INVALID,
     402: FailureKind.BILLING,
@@ -157,6 +198,7 @@ class _StreamState:
         self.pending = ""
         self.long_line = False  # the pending line has already exceeded MAX_LINE_CHARS
         self.long_line_is_json = False
+        self.in_fence = False  # inside a ``` block: the agent quoting code, never the CLI
 
 
 class LogScanner:
@@ -165,15 +207,18 @@ class LogScanner:
     def __init__(
         self,
         *,
+        credential: AuthMethod | None = None,
         max_line_chars: int = MAX_LINE_CHARS,
         window_overlap_chars: int = WINDOW_OVERLAP_CHARS,
     ) -> None:
+        """``credential``: the kind the CLI was given, which decides what a refusal means."""
         if not 0 < window_overlap_chars < max_line_chars:
             raise ValueError("the window overlap must be positive and shorter than a window")
+        self._credential = credential
         self._max_line = max_line_chars
         self._step = max_line_chars - window_overlap_chars
         self._streams: dict[str, _StreamState] = {}
-        self._seen: set[FailureKind] = set()
+        self._seen: set[tuple[FailureKind, int | None]] = set()
 
     def reset(self) -> None:
         """Forget which kinds were reported, so each can be reported once more."""
@@ -184,18 +229,23 @@ class LogScanner:
         text = state.decoder.decode(data) if isinstance(data, bytes) else data
         events: list[ScanEvent] = []
         buffer = state.pending + text
-        last_break = max(buffer.rfind("\n"), buffer.rfind("\r"))
+        redraws = "\r" in buffer
+        last_break = max(buffer.rfind("\n"), buffer.rfind("\r") if redraws else -1)
         if last_break < 0:
             state.pending = buffer
         else:
             state.pending = buffer[last_break + 1 :]
-            complete = buffer[: last_break + 1]
             if state.long_line:
-                first_break = _LINE_BREAK.search(complete)
-                end_of_first = first_break.start() if first_break else len(complete)
-                self._finish_long_line(state, complete[:end_of_first], stream, events)
-                complete = complete[end_of_first:]
-            self._scan_lines(complete, stream, events)
+                first_break = _LINE_BREAK.search(buffer, 0, last_break + 1)
+                end_of_first = first_break.start() if first_break else last_break + 1
+                self._finish_long_line(state, buffer[:end_of_first], stream, events)
+                buffer = buffer[end_of_first:]
+                last_break -= end_of_first
+            if not (redraws or _only_plain_events(buffer, last_break + 1)):
+                # Most chunks of stream-json end here, without a copy or a line split.
+                self._scan_lines(buffer[: last_break + 1], stream, state, events)
+            elif redraws:
+                self._scan_lines(buffer[: last_break + 1], stream, state, events)
         self._drain_long_line(state, stream, events)
         return events
 
@@ -208,16 +258,24 @@ class LogScanner:
             if state.long_line:
                 self._finish_long_line(state, tail, stream, events)
             elif tail:
-                self._scan_lines(tail, stream, events)
+                self._scan_lines(tail, stream, state, events)
         return events
 
-    def _scan_lines(self, text: str, stream: str, events: list[ScanEvent]) -> None:
+    def _scan_lines(
+        self, text: str, stream: str, state: _StreamState, events: list[ScanEvent]
+    ) -> None:
         if "\r" in text:
             text = text.replace("\r", "\n")
-        if _only_plain_agent_events(text):
+        marked = any(marker in text for marker in _STRUCTURAL_MARKERS)
+        if not marked and (_only_json_events(text) or not _worth_a_look(text)):
             return
         for line in text.split("\n"):
             if not line:
+                continue
+            if line.lstrip().startswith("```"):
+                state.in_fence = not state.in_fence
+                continue
+            if state.in_fence:
                 continue
             if len(line) > self._max_line:
                 # An oversized JSON line is the agent's content (a file, a tool result):
@@ -273,16 +331,16 @@ class LogScanner:
             except ValueError:
                 event = None
             if isinstance(event, dict):
-                self._report(_classify_json(event), stream, events)
+                self._report(_classify_json(event, self._credential), stream, events)
                 return
-        lowered = clean.lower()
-        if any(anchor in lowered for anchor in _TEXT_ANCHORS):
+        if _anchored(clean):
             self._report(_classify_text(clean), stream, events)
 
     def _report(self, event: _Found | None, stream: str, events: list[ScanEvent]) -> None:
-        if event is None or event.kind in self._seen:
+        """Each kind once, and each of the CLI's own retries of it once."""
+        if event is None or (event.kind, event.attempt) in self._seen:
             return
-        self._seen.add(event.kind)
+        self._seen.add((event.kind, event.attempt))
         events.append(
             ScanEvent(
                 kind=event.kind,
@@ -290,6 +348,8 @@ class LogScanner:
                 excerpt=_excerpt(event.text),
                 retry_after=event.retry_after,
                 resets_at=event.resets_at,
+                attempt=event.attempt,
+                max_retries=event.max_retries,
             )
         )
 
@@ -299,7 +359,9 @@ class _Found:
     kind: FailureKind
     text: str
     retry_after: float | None = None
-    resets_at: str | None = None
+    resets_at: dt.datetime | None = None
+    attempt: int | None = None
+    max_retries: int | None = None
 
 
 def _is_plain_agent_event(line: str) -> bool:
@@ -311,18 +373,33 @@ def _is_plain_agent_event(line: str) -> bool:
     )
 
 
-def _only_plain_agent_events(lines: str) -> bool:
-    """The common case, decided for a whole block at once: every line is such an event.
+def _only_plain_events(text: str, end: int) -> bool:
+    """``text[:end]`` holds nothing but JSON events without a marker: the agent's work."""
+    return (
+        text.startswith("{")
+        and text.endswith("}\n", 0, end)
+        and all(text.find(marker, 0, end) < 0 for marker in _STRUCTURAL_MARKERS)
+        and _BREAK_OUTSIDE_EVENTS.search(text, 0, end - 1) is None
+    )
 
-    JSON strings escape their line breaks, so a block of n events is exactly n lines
-    joined by "}\n{" and ending in "}\n".
-    """
+
+def _only_json_events(lines: str) -> bool:
+    """Whether every line is a JSON event (decided for a whole block at once)."""
     return (
         lines.startswith("{")
         and lines.endswith("}\n")
-        and lines.count("\n") == lines.count("}\n{") + 1
-        and not any(marker in lines for marker in _STRUCTURAL_MARKERS)
+        and _BREAK_OUTSIDE_EVENTS.search(lines, 0, len(lines) - 1) is None
     )
+
+
+def _anchored(text: str) -> bool:
+    lowered = text.lower()
+    return any(anchor in lowered for anchor in _ANCHORS)
+
+
+def _worth_a_look(text: str) -> bool:
+    """Text with a phrase some rule could match, or a code fence whose state matters."""
+    return "```" in text or _anchored(text)
 
 
 def _match_rules(text: str) -> _Rule | None:
@@ -352,7 +429,7 @@ def _found(kind: FailureKind, text: str, retry_after: float | None = None) -> _F
     resets_at = None
     if kind is FailureKind.SESSION_LIMIT:
         reset = _RESETS_AT.search(text + " ")
-        resets_at = reset.group(1).strip() if reset else None
+        resets_at = parse_reset_time(reset.group(1)) if reset else None
     if retry_after is None:
         retry = _RETRY_AFTER.search(text)
         if retry:
@@ -361,7 +438,7 @@ def _found(kind: FailureKind, text: str, retry_after: float | None = None) -> _F
     return _Found(kind, text, retry_after, resets_at)
 
 
-def _classify_json(event: dict[str, Any]) -> _Found | None:
+def _classify_json(event: dict[str, Any], credential: AuthMethod | None) -> _Found | None:
     kind = event.get("type")
     if kind == "result" and event.get("is_error") is True:
         text = _text_of(event.get("result")) or _text_of(event.get("errors"))
@@ -369,21 +446,56 @@ def _classify_json(event: dict[str, Any]) -> _Found | None:
     if kind == "assistant":
         message = event.get("message")
         message = message if isinstance(message, dict) else {}
-        is_api_error = event.get("is_api_error_message") or message.get("is_api_error_message")
-        if not is_api_error:
-            return None
         code = event.get("error") or message.get("error")
+        synthetic = message.get("model") == "<synthetic>" or event.get("is_api_error_message")
+        if not (synthetic and code):
+            return None
         return _structured(_SYNTHETIC_ERRORS.get(str(code)), _text_of(message.get("content")))
     if kind == "system" and event.get("subtype") == "api_retry":
-        status = event.get("error_status") or event.get("status")
-        base = _status_kind(status)
-        if base not in (FailureKind.RATE_LIMIT, FailureKind.OVERLOADED):
-            return None
-        delay = event.get("retry_delay_ms")
-        retry_after = delay / 1000 if isinstance(delay, (int, float)) else None
-        text = _text_of(event.get("error")) or f"API retry after HTTP {status}"
-        return _found(base, text, retry_after)
+        return _api_retry(event, credential)
+    if kind == "rate_limit_event":
+        return _rate_limit(event.get("rate_limit_info"))
     return None
+
+
+def _api_retry(event: dict[str, Any], credential: AuthMethod | None) -> _Found | None:
+    """One of the CLI's own retries: a refused credential, a rate limit or an overload."""
+    status = event.get("error_status") or event.get("status")
+    attempt = _integer(event.get("attempt"))
+    limit = _integer(event.get("max_retries"))
+    if status in _REFUSED_KEY:
+        if credential is AuthMethod.OAUTH_TOKEN:
+            if (attempt or 0) < _TOKEN_RETRIES_BEFORE_REPORT:
+                return None  # the CLI's own message follows, and tells expired from revoked
+            return _found(_REFUSED_TOKEN[status], f"The API refused the token (HTTP {status})")
+        return _found(_REFUSED_KEY[status], f"The API refused the API key (HTTP {status})")
+    base = _status_kind(status)
+    if base not in (FailureKind.RATE_LIMIT, FailureKind.OVERLOADED):
+        return None
+    delay = event.get("retry_delay_ms")
+    retry_after = delay / 1000 if isinstance(delay, (int, float)) else None
+    text = _text_of(event.get("error")) or f"API retry after HTTP {status}"
+    found = _found(base, text, retry_after)
+    return dataclasses.replace(found, attempt=attempt, max_retries=limit)
+
+
+def _rate_limit(info: object) -> _Found | None:
+    """A subscription's usage limit: rejected until ``resetsAt`` (epoch seconds)."""
+    if not isinstance(info, dict) or info.get("status") != "rejected":
+        return None
+    window = str(info.get("rateLimitType") or "usage").replace("_", " ")
+    resets = info.get("resetsAt")
+    resets_at = (
+        dt.datetime.fromtimestamp(resets, dt.timezone.utc)
+        if isinstance(resets, (int, float)) and not isinstance(resets, bool)
+        else None
+    )
+    text = f"The {window} usage limit is reached"
+    return _Found(FailureKind.SESSION_LIMIT, text, None, resets_at)
+
+
+def _integer(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _structured(base: FailureKind | None, text: str) -> _Found | None:

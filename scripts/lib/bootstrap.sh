@@ -66,3 +66,16 @@ ensure_venv() {
     echo "$stamp" > "$VENV/.multishot-installed"
   fi
 }
+
+# ensure_claude_code — the pinned Claude Code CLI (tests/claude-code.version) from npm into
+# ./.cache/claude-code; its native binary ships inside the npm package.
+ensure_claude_code() {
+  local version prefix="$MULTISHOT_ROOT/.cache/claude-code"
+  version=$(cat "$MULTISHOT_ROOT/tests/claude-code.version")
+  command -v npm >/dev/null 2>&1 || return 0
+  if [ "$("$prefix/node_modules/.bin/claude" --version 2>/dev/null | cut -d' ' -f1)" != "$version" ]; then
+    echo "Installing Claude Code $version from npm into $prefix"
+    npm install --prefix "$prefix" --no-save --no-audit --no-fund --loglevel=error \
+      "@anthropic-ai/claude-code@$version" >/dev/null
+  fi
+}

@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 from tray.runs.history import RunRecord, ShotRecord
 from tray.runs.status import RunStatus, ShotStatus, count_working
 
-__all__ = ["RunOverview", "format_cost", "format_duration", "plural"]
+__all__ = ["RunOverview", "format_cost", "format_duration", "format_reset", "plural"]
 
 
 def plural(count: int, noun: str) -> str:
     if count == 1:
         return f"{count} {noun}"
     return f"{count} {noun}es" if noun.endswith(("s", "x", "ch", "sh")) else f"{count} {noun}s"
+
+
+def format_reset(when: dt.datetime, now: dt.datetime | None = None) -> str:
+    """A reset time in this computer's time zone: "19:32" today, else with its day."""
+    local = when.astimezone()
+    today = (now or dt.datetime.now(dt.timezone.utc)).astimezone().date()
+    if local.date() == today:
+        return f"{local:%H:%M}"
+    return f"{local:%a} {local.day} {local:%b %H:%M}"
 
 
 def format_cost(usd: float | None) -> str:

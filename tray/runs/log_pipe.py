@@ -18,7 +18,7 @@ from typing import Any
 
 from tray.errors import LogStreamDropped
 from tray.failures import policy_for
-from tray.redaction import StreamRedactor
+from tray.redaction import StreamRedactor, redact
 from tray.runs.layout import ShotFolder
 from tray.sandbox.daytona import LogStream, SandboxHandle
 from tray.scanner import LogScanner, ScanEvent
@@ -40,19 +40,42 @@ class ClaudeOutput:
         self._result: dict[str, Any] | None = None
         self._last_failure: ScanEvent | None = None
         self._stopping_failure: ScanEvent | None = None
+        self._retrying: ScanEvent | None = None  # the CLI's latest retry of its own
+        self._last_stderr_line = ""
 
     def start_attempt(self) -> None:
         """Forget the previous attempt's result and failure (a stopping one is kept)."""
         with self._lock:
             self._result = None
             self._last_failure = None
+            self._retrying = None
 
     def record_result(self, event: dict[str, Any]) -> None:
         with self._lock:
             self._result = event
 
+    def record_stderr(self, text: str) -> None:
+        lines = [line for line in text.splitlines() if line.strip()]
+        if lines:
+            with self._lock:
+                self._last_stderr_line = lines[-1].strip()[-300:]
+
+    @property
+    def last_stderr_line(self) -> str:
+        """What the CLI last said on stderr (say, why it refused to start), redacted."""
+        with self._lock:
+            return self._last_stderr_line
+
+    @property
+    def retrying(self) -> ScanEvent | None:
+        """The CLI's latest retry of a rate limit or overload in this attempt."""
+        with self._lock:
+            return self._retrying
+
     def record_failure(self, event: ScanEvent) -> None:
         with self._lock:
+            if event.attempt is not None:
+                self._retrying = event
             self._last_failure = event
             if self._stopping_failure is None and policy_for(event.kind).stops_run:
                 self._stopping_failure = event
@@ -195,6 +218,8 @@ class LogPipe:
 
     def _process(self, stream: str, text: str) -> None:
         self._shot_log.write(stream, text)
+        if stream == "stderr":
+            self._output.record_stderr(redact(text))
         for event in self._scanner.feed(text, stream):
             self._report(event)
         if stream == "stdout":

@@ -13,6 +13,9 @@ __all__ = ["EngineSettings"]
 class EngineSettings:
     backoff: Backoff = dataclasses.field(default_factory=Backoff)
     claude_reruns: int = 3  # re-runs of Claude after a rate limit or an overloaded API
+    cli_retries: int = 6  # CLAUDE_CODE_MAX_RETRIES: the CLI's own retries within one run
+    # A usage limit that resets within this many minutes is waited for, then resumed.
+    wait_for_reset_minutes: int = 15
     poll_seconds: float = 0.5  # how often a shot asks whether Claude has exited
     stream_join_seconds: float = 15.0  # how long the live log may lag behind the exit
     # Daytona's idle auto-stop can ignore a running process: keep it off the shot's way.

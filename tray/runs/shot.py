@@ -9,6 +9,7 @@ step, never a field left behind by an earlier method.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import logging
 import shlex
@@ -20,6 +21,8 @@ from tray.credentials.model import Credentials
 from tray.errors import DaytonaKeyRejected, MultishotError, SandboxError
 from tray.failures import FailureKind, policy_for
 from tray.redaction import redact
+from tray.runs.claude import claude_command, retry_label
+from tray.runs.display import format_reset
 from tray.runs.events import EngineEvent, ShotChanged, ShotSnapshot
 from tray.runs.history import History
 from tray.runs.log_pipe import ClaudeOutput, LogPipe, ShotLog
@@ -32,6 +35,8 @@ from tray.scanner import LogScanner, ScanEvent
 __all__ = ["Outcome", "Shot", "ShotEngine"]
 
 log = logging.getLogger(__name__)
+# A limit that resets at 19:32 may still refuse at 19:32:00.
+RESET_MARGIN_SECONDS = 5.0
 
 
 class ShotEngine(Protocol):
@@ -91,7 +96,7 @@ class Shot:
         self._sandbox: SandboxHandle | None = None  # set once the sandbox exists
         self.sandbox_left = False  # its sandbox could not be deleted
         self._output = ClaudeOutput()
-        self._scanner = LogScanner()
+        self._scanner = LogScanner(credential=engine.credentials.auth_method)
         self._log = ShotLog(self.folder)
         self._exit_code: int | None = None
         self._patch: Path | None = None
@@ -267,27 +272,6 @@ class Shot:
         sandbox.upload(spec.prompt_for(self.number).encode("utf-8"), prompt_path)
         return _Workspace(home, work, base, prompt_path)
 
-    def _claude_command(self, workspace: _Workspace) -> str:
-        spec = self._run.spec
-        args = [
-            "claude",
-            "-p",
-            "--output-format",
-            "stream-json",
-            "--verbose",
-            "--dangerously-skip-permissions",
-        ]
-        if spec.model:
-            args += ["--model", spec.model]
-        if spec.max_turns:
-            args += ["--max-turns", str(spec.max_turns)]
-        if spec.max_budget_usd:
-            args += ["--max-budget-usd", f"{spec.max_budget_usd:g}"]
-        quoted = " ".join(shlex.quote(a) for a in args)
-        return (
-            f"cd {shlex.quote(workspace.work)} && {quoted} < {shlex.quote(workspace.prompt_path)}"
-        )
-
     def _run_claude(self, sandbox: SandboxHandle, workspace: _Workspace) -> None:
         settings = self._engine.settings
         for attempt in range(1, settings.claude_reruns + 2):
@@ -300,25 +284,54 @@ class Shot:
             )
             self._exit_code = self._attempt(sandbox, workspace, attempt)
             retry = self._output.last_failure
-            if self._succeeded() or retry is None or not policy_for(retry.kind).retries:
+            if self._succeeded() or retry is None:
                 return
-            what = retry.kind.value.replace("_", " ")
-            if attempt > settings.claude_reruns:
-                raise _ShotStop(ShotStatus.FAILED, f"Still {what} after {attempt} attempts.")
-            delay = settings.backoff.delay(attempt, retry.retry_after)
-            self._move(ShotStatus.BACKING_OFF, f"{what.capitalize()}: retrying in {delay:.1f} s")
-            if self._run.stop.wait(delay):
+            delay = self._pause_before_rerun(retry, attempt)
+            if delay is None:
+                return
+            if self._run.stop.wait(min(delay, max(0.0, self._deadline - time.monotonic()))):
                 self._check_stop()
+
+    def _pause_before_rerun(self, retry: ScanEvent, attempt: int) -> float | None:
+        """How long to wait before Claude runs again after this failure; None: it won't."""
+        settings = self._engine.settings
+        if retry.kind is FailureKind.SESSION_LIMIT:
+            wait = _seconds_until(retry.resets_at)
+            if wait is None or wait > settings.wait_for_reset_minutes * 60:
+                return None  # too far off: the shot ends, saying when it resets
+            if attempt > settings.claude_reruns:
+                return None
+            when = format_reset(retry.resets_at) if retry.resets_at else ""
+            self._move(ShotStatus.BACKING_OFF, f"Usage limit reached: resuming at {when}")
+            return wait + RESET_MARGIN_SECONDS
+        if not policy_for(retry.kind).retries:
+            return None
+        what = retry.kind.value.replace("_", " ")
+        if attempt > settings.claude_reruns:
+            raise _ShotStop(ShotStatus.FAILED, f"Still {what} after {attempt} attempts.")
+        delay = settings.backoff.delay(attempt, retry.retry_after)
+        self._move(ShotStatus.BACKING_OFF, f"{what.capitalize()}: retrying in {delay:.1f} s")
+        return delay
 
     def _attempt(self, sandbox: SandboxHandle, workspace: _Workspace, attempt: int) -> int | None:
         settings = self._engine.settings
         session = f"multishot-claude-{attempt}"
-        command_id = sandbox.start_command(session, self._claude_command(workspace))
+        command_id = sandbox.start_command(
+            session,
+            claude_command(
+                self._run.spec, self._engine.settings, workspace.work, workspace.prompt_path
+            ),
+        )
         pipe = LogPipe(self._log, self._scanner, self._output, self._on_failure)
         pipe.follow(sandbox, session, command_id)
+        shown: ScanEvent | None = None
         try:
             while True:
                 self._check_stop()
+                retrying = self._output.retrying
+                if retrying is not None and retrying is not shown:
+                    shown = retrying
+                    self._move(ShotStatus.RUNNING, retry_label(retrying))
                 if pipe.stream_ended(0):
                     # Ended before the exit code is known, even with a "normal" close:
                     # a drop. The logs endpoint supplies the rest from now on.
@@ -359,7 +372,7 @@ class Shot:
         last = self._output.last_failure
         if last is not None and last.kind is FailureKind.SESSION_LIMIT:
             self._failure = last.kind
-            when = f"; it resets {last.resets_at}." if last.resets_at else "."
+            when = f"; it resets at {format_reset(last.resets_at)}." if last.resets_at else "."
             return Outcome(
                 policy_for(last.kind).shot_status,
                 "The subscription's usage limit is reached" + when,
@@ -372,6 +385,7 @@ class Shot:
         detail = f"Claude exited with code {self._exit_code}"
         if status:
             detail += f" (API error {status})"
+        reason = reason or self._output.last_stderr_line  # e.g. why it refused to start
         if reason:
             detail += f": {reason[:200]}"
         return Outcome(ShotStatus.FAILED, redact(detail))
@@ -440,6 +454,13 @@ class Shot:
             patch_path=str(self._patch) if self._patch else None,
             failure=self._failure,
         )
+
+
+def _seconds_until(when: dt.datetime | None) -> float | None:
+    if when is None:
+        return None
+    seconds = (when - dt.datetime.now(dt.timezone.utc)).total_seconds()
+    return max(0.0, seconds)
 
 
 def failure_detail(kind: FailureKind, excerpt: str) -> str:

@@ -7,11 +7,12 @@ Every text is redacted.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 from tray.credentials.keychain import StorageOutcome
 from tray.failures import FailureKind, policy_for
 from tray.redaction import redact
-from tray.runs.display import plural
+from tray.runs.display import format_reset, plural
 from tray.runs.status import RunStatus
 
 __all__ = [
@@ -34,11 +35,12 @@ class Notice:
         object.__setattr__(self, "body", redact(self.body))
 
 
-def failure_notice(kind: FailureKind, resets_at: str | None = None) -> Notice:
+def failure_notice(kind: FailureKind, resets_at: dt.datetime | None = None) -> Notice:
     policy = policy_for(kind)
     if kind is FailureKind.SESSION_LIMIT and resets_at:
         return Notice(
-            policy.title, f"The subscription's usage limit is reached; it resets {resets_at}."
+            policy.title,
+            f"The subscription's usage limit is reached; it resets at {format_reset(resets_at)}.",
         )
     return Notice(policy.title, policy.body)
 
