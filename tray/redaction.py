@@ -54,6 +54,10 @@ def redact(text: str) -> str:
     for secret in _remembered:
         if secret in text:
             text = text.replace(secret, mask(secret))
+    # Nearly all text holds no key-shaped value: two substring searches decide that
+    # several times faster than the regular expression would.
+    if not any(prefix in text for prefix in _KNOWN_PREFIXES):
+        return text
     return _SHAPED_SECRET.sub(lambda m: mask(m.group(0)), text)
 
 
