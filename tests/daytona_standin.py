@@ -400,7 +400,10 @@ class DaytonaStandIn(LoopbackServer):
                     frame += command.frames[sent][3:]
                     sent += 1
                 sent_bytes += len(frame)
-                await ws.send_bytes(bytes(frame))
+                try:
+                    await ws.send_bytes(bytes(frame))
+                except ConnectionResetError:  # the follower went away: nothing to send to
+                    return ws
                 if (
                     self.drop_stream_after_bytes is not None
                     and sent_bytes >= self.drop_stream_after_bytes
