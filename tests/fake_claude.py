@@ -111,6 +111,13 @@ def main() -> int:  # noqa: C901 - one branch per scripted scenario
         text = f"You've hit your session limit · resets {resets.lstrip('0')}"
         say(result(is_error=True, status=429, text=text))
         return 1
+    if scenario == "root_refusal":  # what the real CLI says as root without IS_SANDBOX=1
+        print(
+            "--dangerously-skip-permissions cannot be used with root/sudo privileges for "
+            "security reasons",
+            file=sys.stderr,
+        )
+        return 1
     if scenario == "hang":
         say(assistant_text("thinking very hard"))
         time.sleep(3600)

@@ -218,6 +218,21 @@ def test_a_token_expiring_mid_run_stops_the_other_shots(
     assert_no_secret_saved(tmp_path / "runs")
 
 
+def test_claude_refusing_to_start_is_reported_in_its_own_words(
+    manager: RunManager, standin: DaytonaStandIn
+) -> None:
+    standin.extra_env["FAKE_CLAUDE_SCENARIO"] = "root_refusal"
+    run_id, _ = run(manager, RunSpec("task", shots=1))
+    (shot,) = manager.history.shots(run_id)
+    assert shot.status == "failed"
+    assert shot.detail == (
+        "Claude exited with code 1: --dangerously-skip-permissions cannot be used with "
+        "root/sudo privileges for security reasons"
+    )
+    (command,) = [c for c in standin.created[0].commands.values() if "claude -p" in c.command]
+    assert "IS_SANDBOX=1 CLAUDE_CODE_MAX_RETRIES=6" in command.command
+
+
 def test_a_rate_limit_backs_off_and_reruns_in_the_same_sandbox(
     manager: RunManager, standin: DaytonaStandIn
 ) -> None:

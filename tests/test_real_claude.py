@@ -12,9 +12,10 @@ import pytest
 
 from tests.claude_cli import QUIET_ENV, real_claude
 from tests.daytona_standin import VALID_DAYTONA_KEY, DaytonaStandIn
+from tests.notification_server import NotificationServer
 from tests.standins import AnthropicStandIn
 from tests.test_engine import Recorder
-from tray.credentials.model import AuthMethod, Credentials
+from tray.credentials.model import AuthMethod, Credentials, SetupStep
 from tray.failures import FailureKind
 from tray.runs.events import AuthFailure, RunFinished, ShotChanged
 from tray.runs.history import History
@@ -148,3 +149,43 @@ def test_the_clis_own_overload_retries_show_in_the_shot_status(
     assert "API overloaded, retry 1 of 6" in details
     assert "API overloaded, retry 2 of 6" in details
     assert recorder.of(AuthFailure) == []
+
+
+@pytest.mark.usefixtures("display", "secret_service")
+def test_the_tray_announces_an_invalid_key_once_and_opens_the_fix(
+    standin: DaytonaStandIn,
+    api: AnthropicStandIn,
+    tmp_path: Path,
+    notifications: NotificationServer,
+) -> None:
+    import tkinter as tk
+
+    from tests.test_tray import pump, pump_for
+    from tray.credentials.keychain import CredentialStore
+    from tray.failures import policy_for
+    from tray.service import Service
+    from tray.ui.app import TrayApp
+    from tray.ui.widgets import close_window
+
+    api.messages = "invalid_key"
+    root = tk.Tk()
+    root.withdraw()
+    service = Service(
+        CredentialStore(), history_path=tmp_path / "h.sqlite3", daytona_url=standin.api_url
+    )
+    app = TrayApp(root, service=service, with_icon=False)
+    try:
+        app._set_credentials(WITH_KEY)
+        run_id = app.start_run(RunSpec("task", shots=2))
+        pump(root, lambda: app.run_status.get(run_id or "") == "auth_failed", timeout=60)
+        pump(root, lambda: len(notifications.received) >= 1)
+        pump_for(root, 1.0)
+        assert [n.summary for n in notifications.received] == [
+            policy_for(FailureKind.INVALID).title
+        ]
+        assert app.wizard is not None  # the fix: the setup wizard, at the Claude step
+        assert app.wizard.step is SetupStep.CLAUDE
+    finally:
+        service.shutdown(timeout=30)
+        app.notifier.close()
+        close_window(root)
