@@ -341,3 +341,18 @@ def test_doctor_reports_the_desktop_services(monkeypatch: pytest.MonkeyPatch) ->
     text = run_cli("doctor")
     assert "keychain:" in text.stdout
     assert "secure: True" in text.stdout
+
+
+def test_version_is_answered_before_the_cli_keyring_or_engine_load() -> None:
+    code = (
+        "import sys\n"
+        "from tray.main import main\n"
+        "main(['--version'])\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('tray.', 'keyring', 'daytona'))))"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    version, loaded = shown.stdout.splitlines()
+    assert version.startswith("multishot ")
+    assert loaded == "['tray.main']"

@@ -18,11 +18,17 @@ _GLOBAL_FLAGS = ("-v", "--verbose")
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    from tray.credentials.keychain import LOAD_COMMAND
-
-    if args[:1] == [LOAD_COMMAND] and len(args) == 2:
-        return _keychain_reader(args[1])
     words = [arg for arg in args if arg not in _GLOBAL_FLAGS]
+    if words == ["--version"]:  # answered before anything else is imported
+        from tray import __version__
+
+        print(f"multishot {__version__}")
+        return 0
+    if len(args) == 2 and args[0].startswith("_"):
+        from tray.credentials.keychain import LOAD_COMMAND
+
+        if args[0] == LOAD_COMMAND:
+            return _keychain_reader(args[1])
     if words == ["tray"] or (not words and _have_display()):
         from tray.app_logging import configure_logging
         from tray.ui.app import run_tray_app

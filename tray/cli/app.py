@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from tray import __version__, diagnostics
+from tray import __version__
 from tray.app_logging import configure_logging
 from tray.cli.console import (
     EXIT_CANCELLED,
@@ -384,6 +384,8 @@ def _print_check(console: Console, credentials: Credentials, check: CredentialsC
 
 
 def _doctor(args: argparse.Namespace, service: Service, console: Console) -> int:
+    from tray import diagnostics  # platform probes: loaded for `doctor` only
+
     report = diagnostics.collect(service.store)
     if args.json:
         console.say(json.dumps(report, indent=2))
