@@ -188,4 +188,5 @@ def test_the_tray_announces_an_invalid_key_once_and_opens_the_fix(
     finally:
         service.shutdown(timeout=30)
         app.notifier.close()
+        app.close()
         close_window(root)

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tkinter as tk
 from collections.abc import Callable, Iterator
@@ -79,6 +80,7 @@ def app(root: tk.Tk, tmp_path: Path) -> Iterator[TrayApp]:
     yield app
     service.shutdown(timeout=30)
     app.notifier.close()
+    app.close()
 
 
 def start_loaded(app: TrayApp) -> None:
@@ -560,3 +562,21 @@ def test_sandboxes_that_could_not_be_deleted_are_counted_and_retried(
     assert not app.leftovers.retry_scheduled  # nothing left: no timer
     assert not [i for t, i in menu_items(app).items() if "left running" in t and i.visible]
     assert daytona.live == []
+
+
+def test_an_idle_app_has_no_timer_and_a_post_from_a_thread_wakes_it(
+    app: TrayApp, root: tk.Tk
+) -> None:
+    start_loaded(app)
+    pump_for(root, 0.3)
+    assert root.tk.call("after", "info") == ""  # nothing scheduled: idle costs nothing
+    ran: list[str] = []
+
+    def post_later() -> None:
+        time.sleep(0.2)
+        app.in_tk(lambda: ran.append(threading.current_thread().name))
+        app.in_tk(root.quit)
+
+    threading.Thread(target=post_later, name="poster", daemon=True).start()
+    root.mainloop()  # blocks until the posted actions wake it: no timer would
+    assert ran == ["MainThread"]

@@ -2,7 +2,8 @@
 
 Threads: Tk owns the main thread (a hidden root); pystray runs on its own thread
 (detached on macOS); keychain, network and SDK work runs on worker threads. Every
-result crosses back through ``in_tk``: a queue drained by ``root.after``.
+result crosses back through ``in_tk``: a queue that wakes Tk only when it holds
+something (``tray.ui.inbox``).
 
 Long because ``TrayApp`` is the shell's one controller (see its docstring); the
 tray backend's rework (one owner thread for every icon call) will split it.
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import queue
 import signal
 import sys
 import threading
@@ -38,6 +38,7 @@ from tray.ui import messages
 from tray.ui.autostart import Autostart, for_this_system
 from tray.ui.dialogs import ActionsWindow, LogViewer, NewRunDialog, RunsWindow
 from tray.ui.icons import NOTIFICATION_ICON, IconState, asset, draw_icon
+from tray.ui.inbox import TkInbox
 from tray.ui.leftovers import LeftoverSweeper
 from tray.ui.menu import MenuState, RunEntry, build_menu
 from tray.ui.notifications import Notifier
@@ -45,7 +46,6 @@ from tray.ui.widgets import open_path
 from tray.ui.wizard import SetupWizard
 
 __all__ = [
-    "DRAIN_MS",
     "RECENT_RUNS",
     "TrayApp",
     "run_tray_app",
@@ -53,7 +53,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-DRAIN_MS = 50
 RECENT_RUNS = 8
 
 
@@ -77,7 +76,7 @@ class TrayApp:
     ) -> None:
         self.root = root
         self.service = service or Service()
-        self._inbox: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._inbox = TkInbox(root)
         self.notifier = notifier or Notifier(
             icon_path=asset(NOTIFICATION_ICON), fallback=self._notify_with_icon
         )
@@ -101,13 +100,20 @@ class TrayApp:
         self.service.subscribe(lambda event: self.in_tk(lambda: self._on_engine_event(event)))
         if with_icon:
             self._start_icon()
-        self.root.after(DRAIN_MS, self._drain)
 
     # -- threads ---------------------------------------------------------------------------
 
     def in_tk(self, action: Callable[[], None]) -> None:
         """Run ``action`` on the Tk thread (callable from any thread)."""
-        self._inbox.put(action)
+        self._inbox.post(action)
+
+    @property
+    def wakeup_fd(self) -> int | None:
+        return self._inbox.wakeup_fd
+
+    def close(self) -> None:
+        """Release what the app holds in the Tk event loop (its wake-up pipe)."""
+        self._inbox.close()
 
     def in_worker(
         self,
@@ -125,19 +131,6 @@ class TrayApp:
             self.in_tk(functools.partial(done, result))
 
         threading.Thread(target=run, name="tray-worker", daemon=True).start()
-
-    def _drain(self) -> None:
-        while True:
-            try:
-                action = self._inbox.get_nowait()
-            except queue.Empty:
-                break
-            try:
-                action()
-            except Exception:
-                log.exception("a tray action failed")
-        # Also while quitting: the callback that ends the Tk loop comes through here.
-        self.root.after(DRAIN_MS, self._drain)
 
     # -- start -------------------------------------------------------------------------------
 
@@ -538,9 +531,14 @@ def run_tray_app() -> int:
     app = TrayApp(root)
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: app.quit())
+    if app.wakeup_fd is not None:
+        signal.set_wakeup_fd(app.wakeup_fd)
     app.start()
     try:
         root.mainloop()
     finally:
+        if app.wakeup_fd is not None:
+            signal.set_wakeup_fd(-1)
+        app.close()
         lock.release()
     return 0
