@@ -123,6 +123,10 @@ class RunManager:
             self.wait(run_id, max(0.0, deadline - time.monotonic()))
         self._closing.set()
         self._run_started.set()
+        if threading.current_thread() is not self._heartbeat:
+            # Ended here, not later on its own: nothing of this engine (or of what
+            # subscribed to it) is then let go on a thread of its own.
+            self._heartbeat.join(timeout=5)
 
     def set_credentials(self, credentials: Credentials) -> None:
         """Use new credentials for every sandbox created from now on."""

@@ -17,6 +17,7 @@ import signal
 import sys
 import threading
 import tkinter as tk
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from tkinter import messagebox
@@ -97,11 +98,25 @@ class TrayApp:
         self.leftovers = LeftoverSweeper(
             root, self.service, lambda: self.credentials, self.in_worker, self.refresh
         )
-        self.service.subscribe(lambda event: self.in_tk(lambda: self._on_engine_event(event)))
+        self.service.subscribe(self._engine_listener())
         if with_icon:
             self._start_icon()
 
     # -- threads ---------------------------------------------------------------------------
+
+    def _engine_listener(self) -> Callable[[EngineEvent], None]:
+        """Hands engine events to the Tk thread without keeping the app alive: the
+        engine's threads outlive a run, and a Tk root finalized on one of them makes
+        Tcl abort."""
+        handler = weakref.WeakMethod(self._on_engine_event)
+        post = self._inbox.poster()
+
+        def deliver(event: EngineEvent) -> None:
+            method = handler()
+            if method is not None:
+                method(event)
+
+        return lambda event: post(functools.partial(deliver, event))
 
     def in_tk(self, action: Callable[[], None]) -> None:
         """Run ``action`` on the Tk thread (callable from any thread)."""
