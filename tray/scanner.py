@@ -241,10 +241,8 @@ class LogScanner:
                 self._finish_long_line(state, buffer[:end_of_first], stream, events)
                 buffer = buffer[end_of_first:]
                 last_break -= end_of_first
-            if not (redraws or _only_plain_events(buffer, last_break + 1)):
-                # Most chunks of stream-json end here, without a copy or a line split.
-                self._scan_lines(buffer[: last_break + 1], stream, state, events)
-            elif redraws:
+            # Most chunks of stream-json end at this test, without a copy or a split.
+            if redraws or not _only_plain_events(buffer, last_break + 1):
                 self._scan_lines(buffer[: last_break + 1], stream, state, events)
         self._drain_long_line(state, stream, events)
         return events
