@@ -14,18 +14,22 @@ import os
 import threading
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tray.credentials.keychain import CredentialStore, StorageOutcome
 from tray.credentials.model import Credentials
 from tray.credentials.secret_input import DAYTONA_API_KEY_ENV, credentials_from_environment
-from tray.credentials.validation import CredentialsCheck, check_credentials
 from tray.errors import NotLoggedIn, RunNotFound
-from tray.runs.display import RunOverview
 from tray.runs.events import Subscriber
 from tray.runs.history import History, RunRecord
-from tray.runs.manager import RunManager, Sweep
 from tray.runs.settings import EngineSettings
 from tray.runs.spec import RunSpec
+from tray.runs.sweep import Sweep
+
+if TYPE_CHECKING:  # each loaded by the first call that needs it: `status` needs none
+    from tray.credentials.validation import CredentialsCheck
+    from tray.runs.display import RunOverview
+    from tray.runs.manager import RunManager
 
 __all__ = ["CancelOutcome", "Service", "Sweep"]
 
@@ -74,6 +78,8 @@ class Service:
         return credentials
 
     def check_credentials(self, credentials: Credentials) -> CredentialsCheck:
+        from tray.credentials.validation import check_credentials
+
         return check_credentials(credentials)
 
     def log_in(self, credentials: Credentials) -> StorageOutcome:
@@ -104,6 +110,8 @@ class Service:
 
     def use_credentials(self, credentials: Credentials) -> RunManager:
         """The run engine, created on first use; new credentials apply to the next shots."""
+        from tray.runs.manager import RunManager
+
         history = self.history
         with self._lock:
             if self._manager is None:
@@ -163,10 +171,14 @@ class Service:
         raise RunNotFound(f"'{prefix}' matches several runs ({listed}); give more of the id.")
 
     def overview(self, run_id: str) -> RunOverview:
+        from tray.runs.display import RunOverview
+
         record = self.find_run(run_id)
         return RunOverview(record, self.history.shots(record.id))
 
     def recent_runs(self, limit: int = 50) -> list[RunOverview]:
+        from tray.runs.display import RunOverview
+
         history = self.history
         return [RunOverview(record, history.shots(record.id)) for record in history.runs(limit)]
 

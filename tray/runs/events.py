@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from tray.failures import FailureKind
 from tray.runs.status import RunStatus, ShotStatus
-from tray.scanner import ScanEvent
+
+if TYPE_CHECKING:  # the scanner compiles its rules on import: shells that list runs don't
+    from tray.scanner import ScanEvent
 
 __all__ = [
     "AuthFailure",

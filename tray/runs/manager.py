@@ -29,10 +29,11 @@ from tray.runs.shot import Shot, failure_detail
 from tray.runs.spec import RunSpec
 from tray.runs.state import RunState
 from tray.runs.status import RunStatus, ShotStatus
+from tray.runs.sweep import Sweep
 from tray.sandbox.daytona import APP_LABELS, LABEL_RUN, DaytonaClient
 from tray.scanner import ScanEvent
 
-__all__ = ["RunManager", "Sweep"]
+__all__ = ["RunManager"]
 
 log = logging.getLogger(__name__)
 
@@ -269,15 +270,6 @@ class RunManager:
         except OSError as exc:
             problems.append(f"its summary could not be written ({exc})")
         return detail + (f" Note: {'; '.join(problems)}." if problems else "")
-
-
-@dataclasses.dataclass
-class Sweep:
-    """What a sweep did: the sandboxes it deleted and those it could not delete (and why)."""
-
-    deleted: list[str] = dataclasses.field(default_factory=list)
-    failed: list[str] = dataclasses.field(default_factory=list)
-    problem: str = ""
 
 
 def _run_outcome(run: RunState, outcomes: list[ShotStatus]) -> tuple[RunStatus, str]:
