@@ -9,6 +9,7 @@ Secret Service waiting on a prompt cannot hang the app.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import enum
@@ -20,7 +21,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tray.credentials.model import AuthMethod, Credentials
 from tray.deadline import DeadlineExceeded, call_with_deadline
@@ -166,6 +167,27 @@ def _viable_secret_service() -> KeyringBackend | None:
     return SecretService.Keyring()  # type: ignore[no-untyped-call]
 
 
+def _is_secret_service(backend: KeyringBackend) -> bool:
+    return type(backend).__module__ == "keyring.backends.SecretService"
+
+
+def _read_secret_service(backend: Any, service: str) -> dict[str, str | None]:
+    """All of the app's entries in one D-Bus connection, one search and one encryption
+    session (keyring opens one of each per entry: about 35 ms against 13 ms here)."""
+    from secretstorage.util import open_session
+
+    collection = backend.get_preferred_collection()  # unlocks it, or says it is locked
+    entries: dict[str, str | None] = dict.fromkeys(ALL_ENTRIES)
+    with contextlib.closing(collection.connection):
+        collection.session = open_session(collection.connection)
+        for item in collection.search_items({"service": service}):
+            name = item.get_attributes().get("username")
+            if name in entries and entries[name] is None:
+                backend.unlock(item)
+                entries[name] = item.get_secret().decode("utf-8")
+    return entries
+
+
 def timeout_setting(environ: Mapping[str, str] = os.environ) -> tuple[float, str | None]:
     """The keychain time limit from MULTISHOT_KEYCHAIN_TIMEOUT, and what is wrong with it."""
     raw = environ.get(TIMEOUT_ENV, "").strip()
@@ -230,6 +252,8 @@ class CredentialStore:
     def read_entries(self) -> dict[str, str | None]:
         """Every entry the app writes, as stored (secure backends only)."""
         backend = self._require_backend()
+        if _is_secret_service(backend):
+            return self._timed("read", lambda: _read_secret_service(backend, self.service))
         return self._timed(
             "read",
             lambda: {name: backend.get_password(self.service, name) for name in ALL_ENTRIES},
