@@ -265,7 +265,7 @@ class LogScanner:
         if "\r" in text:
             text = text.replace("\r", "\n")
         marked = any(marker in text for marker in _STRUCTURAL_MARKERS)
-        if not marked and (_only_json_events(text) or not _worth_a_look(text)):
+        if not marked and (_only_json_events(text, len(text)) or not _worth_a_look(text)):
             return
         for line in text.split("\n"):
             if not line:
@@ -373,20 +373,17 @@ def _is_plain_agent_event(line: str) -> bool:
 
 def _only_plain_events(text: str, end: int) -> bool:
     """``text[:end]`` holds nothing but JSON events without a marker: the agent's work."""
-    return (
-        text.startswith("{")
-        and text.endswith("}\n", 0, end)
-        and all(text.find(marker, 0, end) < 0 for marker in _STRUCTURAL_MARKERS)
-        and _BREAK_OUTSIDE_EVENTS.search(text, 0, end - 1) is None
+    return all(text.find(marker, 0, end) < 0 for marker in _STRUCTURAL_MARKERS) and (
+        _only_json_events(text, end)
     )
 
 
-def _only_json_events(lines: str) -> bool:
-    """Whether every line is a JSON event (decided for a whole block at once)."""
+def _only_json_events(text: str, end: int) -> bool:
+    """Whether every line of ``text[:end]`` is a JSON event (one decision for the block)."""
     return (
-        lines.startswith("{")
-        and lines.endswith("}\n")
-        and _BREAK_OUTSIDE_EVENTS.search(lines, 0, len(lines) - 1) is None
+        text.startswith("{")
+        and text.endswith("}\n", 0, end)
+        and _BREAK_OUTSIDE_EVENTS.search(text, 0, end - 1) is None
     )
 
 

@@ -100,11 +100,7 @@ def add_run_commands(commands: Any) -> dict[str | None, Handler]:
 
 
 def _run(args: argparse.Namespace, service: Service, console: Console) -> int:
-    try:
-        spec = _spec(args)
-    except InvalidRunSpec as exc:
-        console.warn(f"{exc.title}: {exc.message}")
-        return EXIT_USAGE
+    spec = _spec(args, console)  # bad input: InvalidRunSpec, exit 2, like every command
     credentials = service.credentials_for_run()
     recovered = service.recover_after_crash(credentials)
     if recovered.deleted and not args.json:
@@ -112,9 +108,9 @@ def _run(args: argparse.Namespace, service: Service, console: Console) -> int:
     return _run_with(service, credentials, spec, args, console)
 
 
-def _spec(args: argparse.Namespace) -> RunSpec:
+def _spec(args: argparse.Namespace, console: Console) -> RunSpec:
     return RunSpec(
-        prompt=_prompt(args),
+        prompt=_prompt(args, console),
         shots=args.shots,
         repo_url=args.repo,
         branch=args.branch,
@@ -126,7 +122,7 @@ def _spec(args: argparse.Namespace) -> RunSpec:
     )
 
 
-def _prompt(args: argparse.Namespace) -> str:
+def _prompt(args: argparse.Namespace, console: Console) -> str:
     if args.prompt_file is not None and args.prompt is not None:
         raise InvalidRunSpec("Give the prompt as an argument or with --prompt-file, not both.")
     if args.prompt_file not in (None, "-"):
@@ -141,7 +137,7 @@ def _prompt(args: argparse.Namespace) -> str:
         if sys.stdin is None or sys.stdin.closed:
             raise InvalidRunSpec("The prompt should come from standard input, which is closed.")
         if sys.stdin.isatty():
-            print("Type the prompt, then press Ctrl-D on a line of its own:", file=sys.stderr)
+            console.warn("Type the prompt, then press Ctrl-D on a line of its own:")
         return _prompt_text(sys.stdin.buffer.read(MAX_PROMPT_BYTES + 1), "standard input")
     if args.prompt is None:
         raise InvalidRunSpec(

@@ -18,7 +18,7 @@ from typing import Any
 
 from tray.errors import LogStreamDropped
 from tray.failures import policy_for
-from tray.redaction import StreamRedactor, redact
+from tray.redaction import StreamRedactor
 from tray.runs.layout import ShotFolder
 from tray.sandbox.daytona import LogStream, SandboxHandle
 from tray.scanner import LogScanner, ScanEvent
@@ -62,7 +62,8 @@ class ClaudeOutput:
 
     @property
     def last_stderr_line(self) -> str:
-        """What the CLI last said on stderr (say, why it refused to start), redacted."""
+        """What the CLI last said on stderr (say, why it refused to start), as it said
+        it: whoever shows it redacts it, as every shot detail is."""
         with self._lock:
             return self._last_stderr_line
 
@@ -219,7 +220,7 @@ class LogPipe:
     def _process(self, stream: str, text: str) -> None:
         self._shot_log.write(stream, text)
         if stream == "stderr":
-            self._output.record_stderr(redact(text))
+            self._output.record_stderr(text)
         for event in self._scanner.feed(text, stream):
             self._report(event)
         if stream == "stdout":
