@@ -50,9 +50,28 @@ def test_a_session_limit_carries_its_reset_time(mode: str) -> None:
     (event,) = scan_recording(case)
     assert event.kind is FailureKind.SESSION_LIMIT
     assert event.resets_at is not None
-    assert event.resets_at.utcoffset() is not None
-    recorded = dt.datetime.fromtimestamp((CORPUS / "session_limit.text.log").stat().st_mtime)
-    assert dt.timedelta(0) < event.resets_at - recorded.astimezone() < dt.timedelta(days=1)
+    # The stand-in announced one reset instant; stream-json carries it exactly, text
+    # mode only as a wall-clock time, which means its next occurrence from now.
+    announced = dt.datetime.fromtimestamp(_announced_reset(), dt.timezone.utc)
+    if mode == "stream-json":
+        assert event.resets_at == announced
+    else:
+        assert event.resets_at.utcoffset() == dt.timedelta(0)
+        assert (event.resets_at.hour, event.resets_at.minute) == (announced.hour, announced.minute)
+        now = dt.datetime.now(dt.timezone.utc)
+        assert dt.timedelta(0) < event.resets_at - now <= dt.timedelta(days=1)
+
+
+def _announced_reset() -> int:
+    log = (CORPUS / "session_limit.stream-json.log").read_text()
+    (info,) = {
+        json.dumps(event["rate_limit_info"])
+        for event in map(json.loads, log.splitlines())
+        if event.get("type") == "rate_limit_event"
+    }
+    resets_at = json.loads(info)["resetsAt"]
+    assert isinstance(resets_at, int)
+    return resets_at
 
 
 def test_an_api_keys_first_refusal_is_reported_at_once() -> None:
