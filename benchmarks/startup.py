@@ -101,20 +101,24 @@ def tk_latency(shots: int, megabytes: float, pace: float) -> list[float]:
         root.withdraw()
         store = CredentialStore(service="multishot-benchmark")  # never the user's own entries
         store.save(CREDENTIALS)
-        service = Service(store, history_path=Path(tmp) / "h.sqlite3")
+        service = Service(store, history_path=Path(tmp) / "h.sqlite3", engine_process=True)
         app = TrayApp(root, service=service, with_icon=False)
         app.start()
         while app.credentials is None:
             root.update()
             time.sleep(0.01)
-        run_id = app.start_run(RunSpec("benchmark", shots=shots))
+        started: list[str] = []
+        app.start_run(RunSpec("benchmark", shots=shots), started.append)
+        while not started:
+            root.update()
+            time.sleep(0.01)
         expected = time.perf_counter() + 0.01
 
         def tick() -> None:
             nonlocal expected
             now = time.perf_counter()
             lateness.append(max(0.0, now - expected))
-            if app.run_status.get(run_id or "") == "running":
+            if app.run_status.get(started[0]) == "running":
                 expected = now + 0.01
                 root.after(10, tick)
             else:

@@ -355,4 +355,4 @@ def test_version_is_answered_before_the_cli_keyring_or_engine_load() -> None:
     )
     version, loaded = shown.stdout.splitlines()
     assert version.startswith("multishot ")
-    assert loaded == "['tray.main']"
+    assert loaded == "['tray.main', 'tray.own_process']"  # own_process imports only sys

@@ -160,7 +160,7 @@ def test_the_tray_announces_an_invalid_key_once_and_opens_the_fix(
 ) -> None:
     import tkinter as tk
 
-    from tests.test_tray import pump, pump_for
+    from tests.test_tray import pump, pump_for, start_run
     from tray.credentials.keychain import CredentialStore
     from tray.failures import policy_for
     from tray.service import Service
@@ -171,13 +171,16 @@ def test_the_tray_announces_an_invalid_key_once_and_opens_the_fix(
     root = tk.Tk()
     root.withdraw()
     service = Service(
-        CredentialStore(), history_path=tmp_path / "h.sqlite3", daytona_url=standin.api_url
+        CredentialStore(),
+        history_path=tmp_path / "h.sqlite3",
+        daytona_url=standin.api_url,
+        engine_process=True,
     )
     app = TrayApp(root, service=service, with_icon=False)
     try:
         app._set_credentials(WITH_KEY)
-        run_id = app.start_run(RunSpec("task", shots=2))
-        pump(root, lambda: app.run_status.get(run_id or "") == "auth_failed", timeout=60)
+        run_id = start_run(app, RunSpec("task", shots=2))
+        pump(root, lambda: app.run_status.get(run_id) == "auth_failed", timeout=60)
         pump(root, lambda: len(notifications.received) >= 1)
         pump_for(root, 1.0)
         assert [n.summary for n in notifications.received] == [

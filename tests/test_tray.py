@@ -75,12 +75,20 @@ def root() -> Iterator[tk.Tk]:
 
 @pytest.fixture
 def app(root: tk.Tk, tmp_path: Path) -> Iterator[TrayApp]:
-    service = Service(CredentialStore(), history_path=tmp_path / "h.sqlite3")
+    service = Service(CredentialStore(), history_path=tmp_path / "h.sqlite3", engine_process=True)
     app = TrayApp(root, service=service, with_icon=False)
     yield app
     service.shutdown(timeout=30)
     app.notifier.close()
     app.close()
+
+
+def start_run(app: TrayApp, spec: RunSpec) -> str:
+    """Start a run as the New-run dialog does; its id once the engine has registered it."""
+    started: list[str] = []
+    app.start_run(spec, started.append)
+    pump(app.root, lambda: bool(started), timeout=60)
+    return started[0]
 
 
 def start_loaded(app: TrayApp) -> None:
@@ -270,8 +278,7 @@ def test_menu_items_follow_the_app_state(app: TrayApp, daytona: DaytonaStandIn) 
     assert app.icon_state()[0] is IconState.IDLE
 
     daytona.extra_env["FAKE_CLAUDE_SCENARIO"] = "hang"
-    run_id = app.start_run(RunSpec("task", shots=2))
-    assert run_id is not None
+    run_id = start_run(app, RunSpec("task", shots=2))
     pump(app.root, lambda: app.active_shots() == 2 and "running 2/2" in app._run_label(run_id))
     state, active, tooltip = app.icon_state()
     assert (state, active, tooltip) == (IconState.RUNNING, 2, "Multishot: 2 shots running")
@@ -298,8 +305,8 @@ def test_an_expired_token_notifies_once_and_reopens_the_wizard(
     app._set_credentials(
         Credentials(VALID_DAYTONA_KEY, AuthMethod.OAUTH_TOKEN, claude_oauth_token=TOKEN)
     )
-    run_id = app.start_run(RunSpec("task", shots=3))
-    pump(app.root, lambda: app.run_status.get(run_id or "") == "auth_failed", timeout=60)
+    run_id = start_run(app, RunSpec("task", shots=3))
+    pump(app.root, lambda: app.run_status.get(run_id) == "auth_failed", timeout=60)
     pump(app.root, lambda: len(notifications.received) >= 1)
     pump_for(app.root, 1.0)  # a second toast would arrive now
     titles = [n.summary for n in notifications.received]
@@ -319,8 +326,8 @@ def test_an_expired_token_notifies_once_and_reopens_the_wizard(
     pump(app.root, lambda: app.wizard is None and app.auth_error is None)
     assert app.icon_state()[0] is IconState.IDLE
     daytona.extra_env["FAKE_CLAUDE_SCENARIO"] = "success"
-    run_id = app.start_run(RunSpec("task", shots=1))
-    pump(app.root, lambda: app.run_status.get(run_id or "") == "done", timeout=60)
+    run_id = start_run(app, RunSpec("task", shots=1))
+    pump(app.root, lambda: app.run_status.get(run_id) == "done", timeout=60)
     assert daytona.created[-1].env == {"CLAUDE_CODE_OAUTH_TOKEN": fresh}
 
 
@@ -328,8 +335,8 @@ def test_runs_window_lists_runs_and_shots(app: TrayApp, daytona: DaytonaStandIn)
     app._set_credentials(
         Credentials(VALID_DAYTONA_KEY, AuthMethod.API_KEY, anthropic_api_key=VALID_ANTHROPIC_KEY)
     )
-    run_id = app.start_run(RunSpec("Write the solution", shots=2))
-    pump(app.root, lambda: app.run_status.get(run_id or "") == "done", timeout=60)
+    run_id = start_run(app, RunSpec("Write the solution", shots=2))
+    pump(app.root, lambda: app.run_status.get(run_id) == "done", timeout=60)
     app._open_runs()
     window = app.runs_window
     assert window is not None
@@ -441,8 +448,8 @@ def test_a_rate_limit_is_announced_once_as_backing_off(
     app._set_credentials(
         Credentials(VALID_DAYTONA_KEY, AuthMethod.API_KEY, anthropic_api_key=VALID_ANTHROPIC_KEY)
     )
-    run_id = app.start_run(RunSpec("task", shots=2))
-    pump(app.root, lambda: app.run_status.get(run_id or "") == "done", timeout=60)
+    run_id = start_run(app, RunSpec("task", shots=2))
+    pump(app.root, lambda: app.run_status.get(run_id) == "done", timeout=60)
     pump(app.root, lambda: any(n.summary == "Run finished" for n in notifications.received))
     titles = [n.summary for n in notifications.received]
     assert titles.count("Rate limited: backing off") == 1
@@ -503,7 +510,7 @@ def test_quit_with_a_run_active_deletes_its_sandboxes_and_ends_the_loop(
     app._set_credentials(
         Credentials(VALID_DAYTONA_KEY, AuthMethod.API_KEY, anthropic_api_key=VALID_ANTHROPIC_KEY)
     )
-    run_id = app.start_run(RunSpec("task", shots=2))
+    run_id = start_run(app, RunSpec("task", shots=2))
     pump(app.root, lambda: app.active_shots() == 2 and len(daytona.live) == 2, timeout=60)
     gave_up: list[bool] = []
 
@@ -530,8 +537,8 @@ def test_a_rejected_daytona_key_reopens_the_wizard_at_the_daytona_step(
     app._set_credentials(
         Credentials("dtn_" + "r" * 30, AuthMethod.API_KEY, anthropic_api_key=VALID_ANTHROPIC_KEY)
     )
-    run_id = app.start_run(RunSpec("task", shots=2))
-    pump(app.root, lambda: app.run_status.get(run_id or "") == "auth_failed", timeout=60)
+    run_id = start_run(app, RunSpec("task", shots=2))
+    pump(app.root, lambda: app.run_status.get(run_id) == "auth_failed", timeout=60)
     assert app.wizard is not None
     assert app.wizard.step is SetupStep.DAYTONA
     assert app.icon_state()[0] is IconState.ATTENTION
@@ -547,8 +554,8 @@ def test_sandboxes_that_could_not_be_deleted_are_counted_and_retried(
         Credentials(VALID_DAYTONA_KEY, AuthMethod.API_KEY, anthropic_api_key=VALID_ANTHROPIC_KEY)
     )
     daytona.delete_faults = [500] * 50
-    run_id = app.start_run(RunSpec("task", shots=1))
-    pump(app.root, lambda: app.run_status.get(run_id or "") == "done", timeout=120)
+    run_id = start_run(app, RunSpec("task", shots=1))
+    pump(app.root, lambda: app.run_status.get(run_id) == "done", timeout=120)
     assert app.leftovers.count == 1
     assert app.leftovers.retry_scheduled  # retried in the background
     item = menu_items(app)["1 sandbox left running: delete now"]

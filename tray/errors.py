@@ -13,6 +13,7 @@ family (bad input: 2, everything else: 1).
     │   └── RunNotFound              no run matches the id (or the prefix matches several)
     ├── NotLoggedIn                  no credentials in the keychain or the environment
     ├── RunNotRecorded               the history or results folder could not be written
+    ├── EngineStopped                the run engine's process did not start or stopped
     ├── HistoryUnreadable            the run history file is not a database, or not a file
     ├── KeychainError                the OS keychain could not be used
     │   ├── KeychainLocked
@@ -35,6 +36,7 @@ __all__ = [
     "DaytonaProblem",
     "DaytonaRateLimited",
     "DaytonaUnreachable",
+    "EngineStopped",
     "HistoryUnreadable",
     "IncompleteCredentials",
     "InvalidInput",
@@ -99,6 +101,10 @@ class HistoryUnreadable(MultishotError):
 
 class RunNotRecorded(MultishotError):
     title = "The run could not be recorded"
+
+
+class EngineStopped(MultishotError):
+    title = "The run engine stopped"
 
 
 class KeychainError(MultishotError):

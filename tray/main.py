@@ -1,8 +1,9 @@
 """The `multishot` entry point: the one place that chooses a shell.
 
 No command on a desktop, or ``multishot tray``, starts the tray app; everything
-else is the command line. The tray app's keychain reader (a hidden command the
-app starts as a child process) is answered here too, before either shell loads.
+else is the command line. The tray app's keychain reader and its run engine
+(hidden commands the app starts as child processes) are answered here too,
+before either shell loads.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+
+from tray.own_process import ENGINE_COMMAND, KEYCHAIN_LOAD_COMMAND
 
 __all__ = ["main"]
 
@@ -24,11 +27,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(f"multishot {__version__}")
         return 0
-    if len(args) == 2 and args[0].startswith("_"):
-        from tray.credentials.keychain import LOAD_COMMAND
+    if len(args) == 2 and args[0] == KEYCHAIN_LOAD_COMMAND:  # the tray's own children
+        return _keychain_reader(args[1])
+    if args == [ENGINE_COMMAND]:
+        from tray.runs.engine_process import serve
 
-        if args[0] == LOAD_COMMAND:
-            return _keychain_reader(args[1])
+        return serve()
     if words == ["tray"] or (not words and _have_display()):
         from tray.app_logging import configure_logging
         from tray.ui.app import run_tray_app

@@ -29,7 +29,7 @@ from tray.runs.sweep import Sweep
 if TYPE_CHECKING:  # each loaded by the first call that needs it: `status` needs none
     from tray.credentials.validation import CredentialsCheck
     from tray.runs.display import RunOverview
-    from tray.runs.manager import RunManager
+    from tray.runs.engine import Engine
 
 __all__ = ["CancelOutcome", "Service", "Sweep"]
 
@@ -52,14 +52,19 @@ class Service:
         results_root: Path | None = None,
         daytona_url: str | None = None,
         settings: EngineSettings | None = None,
+        engine_process: bool = False,
     ) -> None:
+        """``engine_process``: run the engine in a child process that lives only while
+        runs are active (the tray app, which must return to its idle size after runs);
+        otherwise in this process (the command line, which ends with its run)."""
         self.store = store or CredentialStore()
         self._history_path = history_path
         self._results_root = results_root
         self._daytona_url = daytona_url
         self._settings = settings
+        self._engine_process = engine_process
         self._history: History | None = None
-        self._manager: RunManager | None = None
+        self._engine: Engine | None = None
         self._subscribers: list[Subscriber] = []
         self._lock = threading.Lock()
 
@@ -94,9 +99,9 @@ class Service:
         SESSION_ONLY: no keychain could be reached, so nothing was removed from it.
         """
         with self._lock:
-            manager, self._manager = self._manager, None
-        if manager is not None:
-            manager.shutdown()
+            engine, self._engine = self._engine, None
+        if engine is not None:
+            engine.shutdown()
         return self.store.clear()
 
     # -- runs ----------------------------------------------------------------------------
@@ -108,49 +113,63 @@ class Service:
                 self._history = History(self._history_path)
             return self._history
 
-    def use_credentials(self, credentials: Credentials) -> RunManager:
+    def use_credentials(self, credentials: Credentials) -> Engine:
         """The run engine, created on first use; new credentials apply to the next shots."""
+        history = None if self._engine_process else self.history
+        with self._lock:
+            if self._engine is None:
+                self._engine = self._new_engine(credentials, history)
+                for callback in self._subscribers:
+                    self._engine.subscribe(callback)
+            else:
+                self._engine.set_credentials(credentials)
+            return self._engine
+
+    def _new_engine(self, credentials: Credentials, history: History | None) -> Engine:
+        """In a child process when asked for (there is then no history here), else here."""
+        if history is None:
+            from tray.runs.engine_process import EngineProcess
+
+            return EngineProcess(
+                credentials,
+                history_path=self._history_path,
+                results_root=self._results_root,
+                daytona_url=self._daytona_url,
+                settings=self._settings,
+            )
         from tray.runs.manager import RunManager
 
-        history = self.history
-        with self._lock:
-            if self._manager is None:
-                self._manager = RunManager(
-                    credentials,
-                    history=history,
-                    results_root=self._results_root,
-                    daytona_url=self._daytona_url,
-                    settings=self._settings,
-                )
-                for callback in self._subscribers:
-                    self._manager.subscribe(callback)
-            else:
-                self._manager.set_credentials(credentials)
-            return self._manager
+        return RunManager(
+            credentials,
+            history=history,
+            results_root=self._results_root,
+            daytona_url=self._daytona_url,
+            settings=self._settings,
+        )
 
     def subscribe(self, callback: Subscriber) -> None:
         """Engine events of every run this service starts (on worker threads), from now on
         and across log-outs (a new engine gets every subscriber)."""
         with self._lock:
             self._subscribers.append(callback)
-            if self._manager is not None:
-                self._manager.subscribe(callback)
+            if self._engine is not None:
+                self._engine.subscribe(callback)
 
     def start_run(self, credentials: Credentials, spec: RunSpec) -> str:
         return self.use_credentials(credentials).start(spec)
 
     def wait(self, run_id: str, timeout: float) -> bool:
-        manager = self._manager
-        return True if manager is None else manager.wait(run_id, timeout)
+        engine = self._engine
+        return True if engine is None else engine.wait(run_id, timeout)
 
     def active_runs(self) -> list[str]:
-        manager = self._manager
-        return [] if manager is None else manager.active()
+        engine = self._engine
+        return [] if engine is None else engine.active()
 
     def cancel_run(self, run_id: str) -> CancelOutcome:
-        manager = self._manager
-        if manager is not None and run_id in manager.active():
-            manager.cancel(run_id)
+        engine = self._engine
+        if engine is not None and run_id in engine.active():
+            engine.cancel(run_id)
             return CancelOutcome.CANCELLED
         record = self.find_run(run_id)
         if record.finished_at is not None:
@@ -205,6 +224,6 @@ class Service:
 
     def shutdown(self, timeout: float = 120) -> None:
         """Cancel every run and wait for their sandboxes to be deleted."""
-        manager = self._manager
-        if manager is not None:
-            manager.shutdown(timeout)
+        engine = self._engine
+        if engine is not None:
+            engine.shutdown(timeout)

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from tray.credentials.model import AuthMethod, Credentials
 from tray.deadline import DeadlineExceeded, call_with_deadline
 from tray.errors import IncompleteCredentials, KeychainError, KeychainLocked, KeychainTimeout
+from tray.own_process import KEYCHAIN_LOAD_COMMAND, own_command
 from tray.redaction import redact
 
 if TYPE_CHECKING:
@@ -39,7 +40,6 @@ __all__ = [
     "ENTRY_METHOD",
     "ENTRY_OAUTH_EXPIRY",
     "ENTRY_OAUTH_TOKEN",
-    "LOAD_COMMAND",
     "SERVICE_NAME",
     "TIMEOUT_ENV",
     "BackendAssessment",
@@ -358,7 +358,6 @@ def _translate(what: str, exc: BaseException) -> BaseException:
     return KeychainError(f"The keychain failed while trying to {what}: {detail}.")
 
 
-LOAD_COMMAND = "_keychain-load"
 _CHILD_START_SECONDS = 15.0
 _ERRORS = {cls.__name__: cls for cls in (KeychainError, KeychainLocked, KeychainTimeout)}
 
@@ -372,10 +371,7 @@ def load_isolated(
     the tray app only needs them again when the user saves or logs out. The child
     hands the entries back through a pipe, never a file or a command line.
     """
-    if getattr(sys, "frozen", False):
-        command = [sys.executable, LOAD_COMMAND, service]
-    else:
-        command = [sys.executable, "-m", "tray", LOAD_COMMAND, service]
+    command = own_command(KEYCHAIN_LOAD_COMMAND, service)
     limit = (timeout or _timeout_from_env()) + _CHILD_START_SECONDS
     try:
         completed = subprocess.run(

@@ -76,7 +76,7 @@ class TrayApp:
         with_icon: bool = True,
     ) -> None:
         self.root = root
-        self.service = service or Service()
+        self.service = service or Service(engine_process=True)
         self._inbox = TkInbox(root)
         self.notifier = notifier or Notifier(
             icon_path=asset(NOTIFICATION_ICON), fallback=self._notify_with_icon
@@ -324,14 +324,24 @@ class TrayApp:
             return
         NewRunDialog(self.root, self.start_run)
 
-    def start_run(self, spec: RunSpec) -> str | None:
-        if self.credentials is None:
-            return None
-        run_id = self.service.start_run(self.credentials, spec)
-        self.run_status[run_id] = RunStatus.RUNNING
-        self.shot_status[run_id] = {n: ShotStatus.QUEUED for n in range(1, spec.shots + 1)}
-        self.refresh()
-        return run_id
+    def start_run(self, spec: RunSpec, started: Callable[[str], None] | None = None) -> None:
+        """Start a run from a worker (the engine's process may have to start first);
+        ``started`` gets its id on the Tk thread."""
+        credentials = self.credentials
+        if credentials is None:
+            return
+
+        def show(run_id: str) -> None:
+            # The run's first events may have come first: they are newer than "queued".
+            self.run_status.setdefault(run_id, RunStatus.RUNNING)
+            shots = self.shot_status.setdefault(run_id, {})
+            for number in range(1, spec.shots + 1):
+                shots.setdefault(number, ShotStatus.QUEUED)
+            self.refresh()
+            if started is not None:
+                started(run_id)
+
+        self.in_worker(lambda: self.service.start_run(credentials, spec), show)
 
     def open_runs(self) -> None:
         self.in_tk(self._open_runs)

@@ -1,0 +1,211 @@
+"""The tray's engine in a child process: the same runs, and a child that lives only
+while runs are active (against the Daytona stand-in, real SDK in the child)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.daytona_standin import VALID_DAYTONA_KEY, DaytonaStandIn
+from tests.test_engine import API_KEY, Recorder
+from tray.credentials.model import AuthMethod, Credentials
+from tray.errors import DaytonaKeyRejected
+from tray.runs.engine_process import EngineProcess
+from tray.runs.events import RunFinished, ShotChanged
+from tray.runs.history import History
+from tray.runs.settings import EngineSettings
+from tray.runs.spec import RunSpec
+from tray.runs.status import RunStatus, ShotStatus
+from tray.sandbox.retry import Backoff
+from tray.service import CancelOutcome, Service
+
+CREDENTIALS = Credentials(VALID_DAYTONA_KEY, AuthMethod.API_KEY, anthropic_api_key=API_KEY)
+RUNNING = ShotStatus.RUNNING
+SETTINGS = EngineSettings(backoff=Backoff(attempts=4, base_seconds=0.05, max_seconds=0.5))
+
+
+@pytest.fixture
+def standin(tmp_path: Path) -> Iterator[DaytonaStandIn]:
+    with DaytonaStandIn(tmp_path / "daytona") as server:
+        yield server
+
+
+@pytest.fixture
+def service(standin: DaytonaStandIn, tmp_path: Path) -> Iterator[Service]:
+    service = Service(
+        history_path=tmp_path / "history.sqlite3",
+        results_root=tmp_path / "runs",
+        daytona_url=standin.api_url,
+        settings=SETTINGS,
+        engine_process=True,
+    )
+    yield service
+    service.shutdown(timeout=60)
+
+
+def engine_of(service: Service) -> EngineProcess:
+    engine = service.use_credentials(CREDENTIALS)
+    assert isinstance(engine, EngineProcess)
+    return engine
+
+
+def until(condition: Callable[[], bool], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def gone(pid: int) -> bool:
+    """The process has ended (a zombie left for a reaper that isn't ours counts as ended)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+    return state == "Z"
+
+
+def running_shots(recorder: Recorder) -> set[int]:
+    return {e.shot.number for e in recorder.of(ShotChanged) if e.shot.status is RUNNING}
+
+
+def test_a_run_goes_through_the_child_which_ends_after_the_last_run(
+    service: Service, standin: DaytonaStandIn, tmp_path: Path
+) -> None:
+    engine = engine_of(service)
+    recorder = Recorder()
+    service.subscribe(recorder)
+    assert engine.children() == []  # nothing is started before the first run
+
+    run_id = service.start_run(CREDENTIALS, RunSpec("Say hello", shots=2))
+    (child,) = engine.children()
+    assert service.active_runs() == [run_id]
+    assert service.wait(run_id, 90)
+
+    (finished,) = recorder.of(RunFinished)
+    assert (finished.run_id, finished.status, finished.succeeded) == (run_id, RunStatus.DONE, 2)
+    assert recorder.statuses(1)[-1] is ShotStatus.SUCCEEDED
+    until(lambda: engine.children() == [] and gone(child))
+    assert standin.live == []
+    record = History(tmp_path / "history.sqlite3").find_runs(run_id)[0]
+    assert record.status is RunStatus.DONE
+    assert (tmp_path / "runs" / run_id / "shot-1" / "stdout.log").stat().st_size > 0
+
+    second = service.start_run(CREDENTIALS, RunSpec("Again", shots=1))
+    (next_child,) = engine.children()
+    assert next_child != child  # a new child for a new run, once the last one ended
+    assert service.wait(second, 90)
+    until(lambda: engine.children() == [])
+
+
+def test_cancel_reaches_the_child_and_its_sandboxes_are_deleted(
+    service: Service, standin: DaytonaStandIn
+) -> None:
+    standin.extra_env["FAKE_CLAUDE_SCENARIO"] = "hang"
+    recorder = Recorder()
+    service.subscribe(recorder)
+    run_id = service.start_run(CREDENTIALS, RunSpec("Hang", shots=2))
+    until(
+        lambda: (
+            {e.shot.number for e in recorder.of(ShotChanged) if e.shot.status is RUNNING} == {1, 2}
+        )
+    )
+
+    assert service.cancel_run(run_id) is CancelOutcome.CANCELLED
+    assert service.wait(run_id, 60)
+    (finished,) = recorder.of(RunFinished)
+    assert finished.status is RunStatus.CANCELLED
+    assert standin.live == []
+    until(lambda: engine_of(service).children() == [])
+
+
+def test_a_sweep_runs_in_the_child_and_its_errors_come_back_typed(
+    service: Service, standin: DaytonaStandIn, tmp_path: Path
+) -> None:
+    standin.extra_env["FAKE_CLAUDE_SCENARIO"] = "hang"
+    orphan_owner = Service(
+        history_path=tmp_path / "other.sqlite3",
+        results_root=tmp_path / "other",
+        daytona_url=standin.api_url,
+        settings=SETTINGS,
+    )
+    orphan = orphan_owner.start_run(CREDENTIALS, RunSpec("Hang", shots=1))
+    until(lambda: len(standin.live) == 1)
+    orphan_id = standin.live[0].id
+
+    sweep = service.sweep(CREDENTIALS)
+    assert sweep.deleted == [orphan_id]  # not a live run of *this* history: an orphan
+    orphan_owner.shutdown(timeout=30)
+    assert orphan_owner.wait(orphan, 30)
+
+    refused = Credentials("dtn_" + "b" * 30, AuthMethod.API_KEY, anthropic_api_key=API_KEY)
+    with pytest.raises(DaytonaKeyRejected):
+        service.sweep(refused)
+    until(lambda: engine_of(service).children() == [])
+
+
+def test_a_child_that_dies_ends_its_runs_as_interrupted(
+    service: Service, standin: DaytonaStandIn
+) -> None:
+    standin.extra_env["FAKE_CLAUDE_SCENARIO"] = "hang"
+    recorder = Recorder()
+    service.subscribe(recorder)
+    run_id = service.start_run(CREDENTIALS, RunSpec("Hang", shots=1))
+    (child,) = engine_of(service).children()
+    until(lambda: running_shots(recorder) == {1})
+    os.kill(child, signal.SIGKILL)
+
+    assert service.wait(run_id, 30)
+    (finished,) = recorder.of(RunFinished)
+    assert finished.status is RunStatus.INTERRUPTED
+    assert "stopped unexpectedly (exit code -9)" in finished.detail
+    assert "`multishot cleanup`" in finished.detail
+    assert service.active_runs() == []
+    assert len(standin.live) == 1
+    assert service.sweep(CREDENTIALS).deleted == [standin.created[0].id]
+
+
+PARENT = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from tray.credentials.model import AuthMethod, Credentials
+    from tray.runs.spec import RunSpec
+    from tray.service import Service
+    from tests.test_engine_process import CREDENTIALS, SETTINGS
+    tmp = Path(sys.argv[2])
+    service = Service(history_path=tmp / "h.sqlite3", results_root=tmp / "runs",
+                      daytona_url=sys.argv[1], settings=SETTINGS, engine_process=True)
+    service.start_run(CREDENTIALS, RunSpec("Hang", shots=2))
+    print(*service.use_credentials(CREDENTIALS).children(), flush=True)
+    time.sleep(600)
+    """
+)
+
+
+def test_when_the_tray_is_killed_the_child_deletes_its_sandboxes_and_exits(
+    standin: DaytonaStandIn, tmp_path: Path
+) -> None:
+    standin.extra_env["FAKE_CLAUDE_SCENARIO"] = "hang"
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT, standin.api_url, str(tmp_path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).parent.parent,
+    )
+    try:
+        assert parent.stdout is not None
+        child = int(parent.stdout.readline())
+        until(lambda: len(standin.created) == 2 and all(s.processes for s in standin.live))
+    finally:
+        parent.kill()
+        parent.wait(timeout=10)
+    until(lambda: standin.live == [] and gone(child), timeout=60)
