@@ -50,7 +50,7 @@ def test_doctor_in_the_bundle_finds_a_secure_keychain_and_bundled_notifications(
     )
     report = json.loads(result.stdout)
     assert report["keychain"] == {
-        "backend": "keyring.backends.SecretService.Keyring",
+        "backend": "Secret Service",
         "secure": True,
     }
     notifications = report["notifications"]

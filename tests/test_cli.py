@@ -43,7 +43,7 @@ def files_containing_secrets(*roots: Path) -> list[str]:
 def test_login_from_env_saves_valid_credentials_to_the_keychain() -> None:
     result = run_cli("login", "--from-env", env=VALID_ENV)
     assert result.returncode == 0, result.stderr
-    assert "Saved to the keychain (keyring.backends.SecretService.Keyring)" in result.stdout
+    assert "Saved to the keychain (Secret Service)" in result.stdout
     assert "[valid] The Daytona API key works." in result.stdout
     assert "[valid] The Anthropic API key works." in result.stdout
     entries = stored_entries()
@@ -114,7 +114,7 @@ def test_a_secret_given_as_an_argument_is_refused_and_not_echoed() -> None:
 def test_status_json_matches_the_schema() -> None:
     logged_out = json.loads(run_cli("status", "--json").stdout)
     assert logged_out == {
-        "keychain": {"backend": "keyring.backends.SecretService.Keyring", "secure": True},
+        "keychain": {"backend": "Secret Service", "secure": True},
         "daytona": {"present": False, "masked": None, "check": "skipped"},
         "claude": {"method": None, "present": False, "masked": None, "check": "skipped"},
     }
@@ -123,7 +123,7 @@ def test_status_json_matches_the_schema() -> None:
     status = run_cli("status", "--json")
     assert status.returncode == 0
     assert json.loads(status.stdout) == {
-        "keychain": {"backend": "keyring.backends.SecretService.Keyring", "secure": True},
+        "keychain": {"backend": "Secret Service", "secure": True},
         "daytona": {"present": True, "masked": "dtn_…good", "check": "skipped"},
         "claude": {
             "method": "api_key",
@@ -205,6 +205,7 @@ def test_no_file_the_app_writes_contains_a_secret(isolated_home: Path, tmp_path:
         (("status", "--check", "--json"), {}),
         (("-v", "status", "--check"), {}),
         (("doctor", "--json"), {}),
+        (("show", "no-such-run"), {}),  # an error: the log file is opened by its first record
         (("logout",), {}),
     ]:
         result = run_cli(*args, env=env)
@@ -326,7 +327,7 @@ def test_doctor_reports_the_desktop_services(monkeypatch: pytest.MonkeyPatch) ->
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["keychain"] == {
-        "backend": "keyring.backends.SecretService.Keyring",
+        "backend": "Secret Service",
         "secure": True,
     }
     assert report["endpoints"]["anthropic"] == "http://127.0.0.1:1234"

@@ -14,7 +14,8 @@ from keyring.backend import KeyringBackend
 from keyrings.alt.file import PlaintextKeyring
 
 from tests.conftest import ROOT, stored_entries
-from tray.credentials.keychain import CredentialStore, StorageOutcome, assess_backend
+from tray.credentials.backends import KeyringKeychain
+from tray.credentials.keychain import CredentialStore, StorageOutcome
 from tray.credentials.model import AuthMethod, Credentials
 
 DAYTONA = "dtn_" + "k" * 28 + "d4e5"
@@ -31,7 +32,7 @@ def api_key_credentials() -> Credentials:
 def test_the_real_secret_service_is_secure() -> None:
     store = CredentialStore()
     assert store.is_secure
-    assert store.assessment().name == "keyring.backends.SecretService.Keyring"
+    assert store.assessment().name == "Secret Service"
 
 
 def test_save_load_clear_round_trip_with_one_entry_per_secret() -> None:
@@ -98,7 +99,8 @@ def test_an_unknown_method_loads_as_none() -> None:
 
 def test_fail_backend_means_session_only_and_nothing_persisted() -> None:
     # keyring's KeyringBackend.__init__ has no annotations.
-    store = CredentialStore(backend=keyring.backends.fail.Keyring())  # type: ignore[no-untyped-call]
+    no_keychain = keyring.backends.fail.Keyring()  # type: ignore[no-untyped-call]
+    store = CredentialStore(keychain=KeyringKeychain(no_keychain))
     assessment = store.assessment()
     assert not assessment.secure
     assert "No keychain is available" in assessment.advice
@@ -114,8 +116,8 @@ def test_fail_backend_means_session_only_and_nothing_persisted() -> None:
 def test_plaintext_backend_is_never_written(tmp_path: Path) -> None:
     plaintext = PlaintextKeyring()
     plaintext.file_path = str(tmp_path / "keyring_pass.cfg")
-    assert not assess_backend(plaintext).secure
-    store = CredentialStore(backend=plaintext)
+    assert not KeyringKeychain(plaintext).assess().secure
+    store = CredentialStore(keychain=KeyringKeychain(plaintext))
     assert "plaintext" in store.assessment().advice
     assert store.save(api_key_credentials()) is StorageOutcome.SESSION_ONLY
     assert not (tmp_path / "keyring_pass.cfg").exists()
@@ -135,7 +137,7 @@ def test_low_priority_backend_is_not_secure() -> None:
             raise AssertionError("must not be touched")
 
     # keyring's KeyringBackend.__init__ has no annotations.
-    store = CredentialStore(backend=Dubious())  # type: ignore[no-untyped-call]
+    store = CredentialStore(keychain=KeyringKeychain(Dubious()))  # type: ignore[no-untyped-call]
     assert not store.is_secure
     assert store.save(api_key_credentials()) is StorageOutcome.SESSION_ONLY
 

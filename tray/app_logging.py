@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import logging.handlers
 from pathlib import Path
 
 from tray import config
@@ -32,19 +31,38 @@ def configure_logging(*, verbose: bool = False) -> None:
         return
     package_logger.setLevel(logging.DEBUG if verbose else logging.INFO)
     package_logger.propagate = False
-    handlers: list[logging.Handler] = []
-    try:
-        path = log_file()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handlers.append(
-            logging.handlers.RotatingFileHandler(
-                path, maxBytes=_MAX_LOG_BYTES, backupCount=_BACKUPS, encoding="utf-8"
-            )
-        )
-    except OSError:
-        pass  # an unwritable log folder must not stop the app; stderr still works
-    if verbose or not handlers:
+    handlers: list[logging.Handler] = [_LogFile(log_file())]
+    if verbose:
         handlers.append(logging.StreamHandler())
     for handler in handlers:
         handler.setFormatter(logging.Formatter(_FORMAT))
         package_logger.addHandler(install_redaction(handler))
+
+
+class _LogFile(logging.Handler):
+    """The rotating log file, opened by the first record: a command that logs nothing
+    (most do) neither loads logging.handlers nor touches the file."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self._path = path
+        self._target: logging.Handler | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self._target is None:  # Handler.handle holds this handler's lock here
+            import logging.handlers
+
+            try:
+                self._path.parent.mkdir(parents=True, exist_ok=True)
+                self._target = logging.handlers.RotatingFileHandler(
+                    self._path, maxBytes=_MAX_LOG_BYTES, backupCount=_BACKUPS, encoding="utf-8"
+                )
+            except OSError:  # an unwritable log folder must not stop the app
+                self._target = logging.StreamHandler()
+            self._target.setFormatter(self.formatter)
+        self._target.emit(record)
+
+    def close(self) -> None:
+        if self._target is not None:
+            self._target.close()
+        super().close()

@@ -116,6 +116,21 @@ class KeychainError(MultishotError):
 class KeychainLocked(KeychainError):
     title = "Keychain is locked"
 
+    @classmethod
+    def locked(cls) -> KeychainLocked:
+        return cls(
+            "The keychain is locked, or its unlock prompt was dismissed. Unlock it (for "
+            "example by logging in to the desktop session) and try again."
+        )
+
+    @classmethod
+    def prompt_dismissed(cls) -> KeychainLocked:
+        return cls(
+            "The keychain asked for a password, and the prompt was dismissed or could not be "
+            "shown. Unlock the keychain (or create its default collection) in your desktop "
+            "session, then try again."
+        )
+
 
 class KeychainTimeout(KeychainError):
     title = "Keychain is not answering"

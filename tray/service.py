@@ -20,16 +20,16 @@ from tray.credentials.keychain import CredentialStore, StorageOutcome
 from tray.credentials.model import Credentials
 from tray.credentials.secret_input import DAYTONA_API_KEY_ENV, credentials_from_environment
 from tray.errors import NotLoggedIn, RunNotFound
-from tray.runs.events import Subscriber
-from tray.runs.history import History, RunRecord
-from tray.runs.settings import EngineSettings
-from tray.runs.spec import RunSpec
 from tray.runs.sweep import Sweep
 
 if TYPE_CHECKING:  # each loaded by the first call that needs it: `status` needs none
     from tray.credentials.validation import CredentialsCheck
     from tray.runs.display import RunOverview
     from tray.runs.engine import Engine
+    from tray.runs.events import Subscriber
+    from tray.runs.history import History, RunRecord
+    from tray.runs.settings import EngineSettings
+    from tray.runs.spec import RunSpec
 
 __all__ = ["CancelOutcome", "Service", "Sweep"]
 
@@ -108,6 +108,8 @@ class Service:
 
     @property
     def history(self) -> History:
+        from tray.runs.history import History
+
         with self._lock:
             if self._history is None:
                 self._history = History(self._history_path)

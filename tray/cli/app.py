@@ -14,9 +14,8 @@ import os
 import shutil
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
-from tray import __version__
 from tray.app_logging import configure_logging
 from tray.cli.console import (
     EXIT_CANCELLED,
@@ -29,9 +28,8 @@ from tray.cli.console import (
     Handler,
     exit_code_of,
 )
-from tray.cli.runs import add_run_commands
+from tray.cli.parser import RUN_COMMANDS, build_parser
 from tray.credentials.keychain import StorageOutcome, fix_for_platform, timeout_setting
-from tray.credentials.local_login import LocalLogin, find_local_login
 from tray.credentials.model import AuthMethod, Credentials
 from tray.credentials.secret_input import (
     SecretKind,
@@ -46,11 +44,13 @@ from tray.credentials.validation import (
     describe_expiry,
 )
 from tray.errors import InvalidInput, InvalidSecretInput, LocalLoginError, MultishotError
-from tray.redaction import mask, redact
+from tray.redaction import mask
 from tray.service import Service
 
+if TYPE_CHECKING:
+    from tray.credentials.local_login import LocalLogin
+
 __all__ = [
-    "build_parser",
     "main",
     "status_report",
 ]
@@ -58,48 +58,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-class _Parser(argparse.ArgumentParser):
-    """An argument parser whose error messages never echo a secret pasted as an argument."""
-
-    def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {redact(message)}\n")
-
-
-def build_parser() -> tuple[argparse.ArgumentParser, dict[str | None, Handler]]:
-    parser = _Parser(
-        prog="multishot",
-        description="Run several Claude Code attempts at one task in Daytona sandboxes.",
-        epilog="With no command on a desktop (or with `multishot tray`), the tray app starts.",
-    )
-    parser.add_argument("--version", action="version", version=f"multishot {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="also log to stderr")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    login = commands.add_parser("login", help="store credentials in the OS keychain")
-    login.add_argument(
-        "--from-env",
-        action="store_true",
-        help="take DAYTONA_API_KEY and ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN "
-        "from the environment",
-    )
-    login.add_argument(
-        "--no-validate", action="store_true", help="save without checking the credentials"
-    )
-    commands.add_parser("logout", help="remove the stored credentials from the keychain")
-
-    status = commands.add_parser("status", help="show the stored credentials, masked")
-    status.add_argument("--check", action="store_true", help="also check them online")
-    status.add_argument("--json", action="store_true", help="print JSON")
-
-    doctor = commands.add_parser("doctor", help="check the desktop services Multishot uses")
-    doctor.add_argument("--json", action="store_true", help="print JSON")
-    return parser, add_run_commands(commands)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    parser, run_handlers = build_parser()
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     configure_logging(verbose=args.verbose)
     console = Console()
     _, timeout_problem = timeout_setting()
@@ -112,9 +72,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "logout": _logout,
         "status": _status,
         "doctor": _doctor,
-        **run_handlers,
     }
     try:
+        if args.command in RUN_COMMANDS:  # the run engine's side loads only for these
+            from tray.cli.runs import RUN_HANDLERS
+
+            return RUN_HANDLERS[args.command](args, service, console)
         return handlers[args.command](args, service, console)
     except Cancelled:
         console.warn("\nCancelled. Nothing was saved.")
@@ -282,6 +245,8 @@ def _ask_method(console: Console) -> AuthMethod:
 
 
 def _offer_local_login(console: Console) -> LocalLogin | None:
+    from tray.credentials.local_login import find_local_login
+
     try:
         local = find_local_login()
     except LocalLoginError as exc:

@@ -36,11 +36,11 @@ from tray.runs.events import (
     ShotSnapshot,
 )
 from tray.runs.layout import RunFolder
-from tray.runs.spec import DEFAULT_SHOTS, MAX_PROMPT_BYTES, RunSpec
+from tray.runs.spec import MAX_PROMPT_BYTES, RunSpec
 from tray.runs.status import RunStatus, ShotStatus
 from tray.service import CancelOutcome, Service
 
-__all__ = ["add_run_commands"]
+__all__ = ["RUN_HANDLERS"]
 
 CANCEL_WAIT_SECONDS = 180
 # A Ctrl-C this long after the "still deleting" warning means "leave them"; quicker
@@ -48,55 +48,6 @@ CANCEL_WAIT_SECONDS = 180
 DELIBERATE_SECONDS = 1.5
 # How long `run` waits for any engine event before checking that the run is still going.
 EVENT_WAIT_SECONDS = 5.0
-
-
-def add_run_commands(commands: Any) -> dict[str | None, Handler]:
-    run = commands.add_parser("run", help="start a run: several shots at one prompt")
-    run.add_argument(
-        "prompt",
-        nargs="?",
-        help="what Claude Code should do (quote it); - reads it from standard input",
-    )
-    run.add_argument(
-        "--prompt-file", metavar="PATH", help="read the prompt from a UTF-8 text file (up to 1 MB)"
-    )
-    run.add_argument("--repo", help="git repository URL to clone into each sandbox")
-    run.add_argument("--branch", help="branch of the repository")
-    run.add_argument("--shots", type=int, default=DEFAULT_SHOTS, help="1 to 16 (default 4)")
-    run.add_argument("--model", help="Claude model for every shot")
-    run.add_argument("--max-turns", type=int, help="turn limit per shot")
-    run.add_argument("--max-budget-usd", type=float, help="spending limit per shot")
-    run.add_argument(
-        "--hint", action="append", default=[], help="an approach for one shot (repeatable)"
-    )
-    run.add_argument("--time-limit", type=int, default=60, help="minutes per shot (default 60)")
-    run.add_argument("--json", action="store_true", help="print the final summary as JSON")
-
-    runs = commands.add_parser("runs", help="list recent runs")
-    runs.add_argument("--json", action="store_true", help="print JSON")
-    show = commands.add_parser("show", help="one run's shots, costs and patches")
-    show.add_argument("run_id", metavar="RUN")
-    show.add_argument("--json", action="store_true", help="print JSON")
-    logs = commands.add_parser("logs", help="print a shot's saved log")
-    logs.add_argument("run_id", metavar="RUN")
-    logs.add_argument("shot", type=int, metavar="SHOT")
-    logs.add_argument("--stderr", action="store_true", help="the shot's stderr instead")
-    cancel = commands.add_parser("cancel", help="cancel a running run")
-    cancel.add_argument("run_id", metavar="RUN")
-    commands.add_parser(
-        "cleanup",
-        help="delete sandboxes left behind by a crash",
-        description="Delete every Multishot sandbox in the Daytona account that no running "
-        "run owns, for example after the computer or Multishot was killed.",
-    )
-    return {
-        "run": _run,
-        "runs": _runs,
-        "show": _show,
-        "logs": _logs,
-        "cancel": _cancel,
-        "cleanup": _cleanup,
-    }
 
 
 def _run(args: argparse.Namespace, service: Service, console: Console) -> int:
@@ -446,3 +397,13 @@ def _cleanup(args: argparse.Namespace, service: Service, console: Console) -> in
         )
         return EXIT_ERROR
     return EXIT_OK
+
+
+RUN_HANDLERS: dict[str, Handler] = {
+    "run": _run,
+    "runs": _runs,
+    "show": _show,
+    "logs": _logs,
+    "cancel": _cancel,
+    "cleanup": _cleanup,
+}

@@ -1,4 +1,5 @@
-"""Credential storage in the OS keychain, through ``keyring``; never plaintext.
+"""Credential storage in the OS keychain (see :mod:`tray.credentials.backends`); never
+plaintext.
 
 One keychain entry per secret plus one for the method, under the service name
 ``multishot``. When the active backend is not a secure keychain, nothing is
@@ -9,8 +10,6 @@ Secret Service waiting on a prompt cannot hang the app.
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import datetime as dt
 import enum
 import json
@@ -23,6 +22,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from tray.credentials.backends import BackendAssessment, fix_for_platform
 from tray.credentials.model import AuthMethod, Credentials
 from tray.deadline import DeadlineExceeded, call_with_deadline
 from tray.errors import IncompleteCredentials, KeychainError, KeychainLocked, KeychainTimeout
@@ -30,7 +30,7 @@ from tray.own_process import KEYCHAIN_LOAD_COMMAND, own_command
 from tray.redaction import redact
 
 if TYPE_CHECKING:
-    from keyring.backend import KeyringBackend
+    from tray.credentials.backends import Keychain
 
 __all__ = [
     "ALL_ENTRIES",
@@ -45,8 +45,6 @@ __all__ = [
     "BackendAssessment",
     "CredentialStore",
     "StorageOutcome",
-    "assess_backend",
-    "backend_name",
     "dump_for_parent",
     "fix_for_platform",
     "load_isolated",
@@ -72,7 +70,6 @@ ALL_ENTRIES = (
     ENTRY_OAUTH_TOKEN,
     ENTRY_OAUTH_EXPIRY,
 )
-_MAX_DUPLICATE_ENTRIES = 16
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -81,111 +78,6 @@ T = TypeVar("T")
 class StorageOutcome(enum.Enum):
     KEYCHAIN = "keychain"
     SESSION_ONLY = "session_only"
-
-
-@dataclasses.dataclass(frozen=True)
-class BackendAssessment:
-    """Which keyring backend is active and whether it may hold secrets."""
-
-    name: str
-    secure: bool
-    problem: str | None = None
-
-    @property
-    def advice(self) -> str:
-        """What the user reads when the backend is not secure."""
-        return (
-            f"{self.problem} Multishot never stores secrets in plaintext, so your "
-            "credentials are kept in memory for this session only. To keep them, "
-            f"{fix_for_platform()} and restart Multishot."
-        )
-
-
-def fix_for_platform() -> str:
-    if sys.platform == "darwin":
-        return "make sure the login Keychain is available"
-    if sys.platform == "win32":
-        return "make sure Windows Credential Manager is available"
-    return (
-        "install and unlock a Secret Service such as gnome-keyring "
-        "(Debian/Ubuntu: sudo apt install gnome-keyring) or KWallet"
-    )
-
-
-def backend_name(backend: KeyringBackend) -> str:
-    cls = type(backend)
-    return f"{cls.__module__}.{cls.__qualname__}"
-
-
-def assess_backend(backend: KeyringBackend) -> BackendAssessment:
-    """Secure means a real OS keychain: not ``fail``, not plaintext, priority >= 1."""
-    from keyring.backends import fail
-
-    name = backend_name(backend)
-    if isinstance(backend, fail.Keyring):
-        return BackendAssessment(name, False, "No keychain is available on this system.")
-    lowered = name.lower()
-    if "plaintext" in lowered or lowered.startswith("keyrings.alt"):
-        return BackendAssessment(name, False, f"The keyring backend {name} stores plaintext.")
-    try:
-        priority = float(backend.priority)
-    except Exception as exc:  # a backend reports it is unusable by raising here
-        return BackendAssessment(name, False, f"The keychain is unusable: {exc}.")
-    if priority < 1:
-        return BackendAssessment(
-            name, False, f"The keyring backend {name} is not a secure keychain."
-        )
-    return BackendAssessment(name, True)
-
-
-def _resolve_backend() -> KeyringBackend:
-    # keyring costs about 16 MB with its backends: it loads when a store is used.
-    import keyring
-    import keyring.core
-    from keyring.backends import chainer, fail
-
-    # What the user configured wins; on Linux the Secret Service is tried first,
-    # because keyring's own search imports every platform's backend, and the macOS
-    # one alone takes about 70 ms to import there.
-    configured = keyring.core.load_env() or keyring.core.load_config()
-    backend = configured or _viable_secret_service() or keyring.get_keyring()
-    if isinstance(backend, chainer.ChainerBackend):
-        # The chainer writes to its first backend: judge and use that one directly,
-        # so a low-priority plaintext backend behind it is never read from.
-        chained = chainer.ChainerBackend.backends
-        return chained[0] if chained else fail.Keyring()  # type: ignore[no-untyped-call]
-    return backend
-
-
-def _viable_secret_service() -> KeyringBackend | None:
-    if not sys.platform.startswith("linux"):
-        return None
-    from keyring.backends import SecretService
-
-    if not SecretService.Keyring.viable:
-        return None
-    return SecretService.Keyring()  # type: ignore[no-untyped-call]
-
-
-def _is_secret_service(backend: KeyringBackend) -> bool:
-    return type(backend).__module__ == "keyring.backends.SecretService"
-
-
-def _read_secret_service(backend: Any, service: str) -> dict[str, str | None]:
-    """All of the app's entries in one D-Bus connection, one search and one encryption
-    session (keyring opens one of each per entry: about 35 ms against 13 ms here)."""
-    from secretstorage.util import open_session
-
-    collection = backend.get_preferred_collection()  # unlocks it, or says it is locked
-    entries: dict[str, str | None] = dict.fromkeys(ALL_ENTRIES)
-    with contextlib.closing(collection.connection):
-        collection.session = open_session(collection.connection)
-        for item in collection.search_items({"service": service}):
-            name = item.get_attributes().get("username")
-            if name in entries and entries[name] is None:
-                backend.unlock(item)
-                entries[name] = item.get_secret().decode("utf-8")
-    return entries
 
 
 def timeout_setting(environ: Mapping[str, str] = os.environ) -> tuple[float, str | None]:
@@ -220,23 +112,27 @@ class CredentialStore:
         self,
         service: str = SERVICE_NAME,
         *,
-        backend: KeyringBackend | None = None,
+        keychain: Keychain | None = None,
         timeout: float | None = None,
     ) -> None:
+        """``keychain``: the one to use; by default the one this system and keyring's
+        configuration call for, resolved on first use."""
         self.service = service
         self.timeout = _timeout_from_env() if timeout is None else timeout
-        self._backend = backend
+        self._keychain = keychain
         self._assessment: BackendAssessment | None = None
         self._session_credentials: Credentials | None = None
         self._lock = threading.Lock()
 
     def assessment(self) -> BackendAssessment:
-        """Resolve the backend (once) and say whether it is secure."""
+        """Resolve the keychain (once) and say whether it is secure."""
+        from tray.credentials.backends import resolve_keychain
+
         with self._lock:
             if self._assessment is None:
-                backend = self._backend or self._timed("open", _resolve_backend)
-                self._assessment = self._timed("check", lambda: assess_backend(backend))
-                self._backend = backend
+                keychain = self._keychain or self._timed("open", resolve_keychain)
+                self._assessment = self._timed("check", keychain.assess)
+                self._keychain = keychain
             return self._assessment
 
     @property
@@ -251,20 +147,15 @@ class CredentialStore:
 
     def read_entries(self) -> dict[str, str | None]:
         """Every entry the app writes, as stored (secure backends only)."""
-        backend = self._require_backend()
-        if _is_secret_service(backend):
-            return self._timed("read", lambda: _read_secret_service(backend, self.service))
-        return self._timed(
-            "read",
-            lambda: {name: backend.get_password(self.service, name) for name in ALL_ENTRIES},
-        )
+        keychain = self._require_keychain()
+        return self._timed("read", lambda: keychain.read(self.service, ALL_ENTRIES))
 
     def save(self, credentials: Credentials) -> StorageOutcome:
         """Store ``credentials``; in session-only mode keep them in memory instead."""
         if not self.is_secure:
             self._session_credentials = credentials
             return StorageOutcome.SESSION_ONLY
-        backend = self._require_backend()
+        keychain = self._require_keychain()
         wanted = _entries_from_credentials(credentials)
 
         def write() -> None:
@@ -272,11 +163,11 @@ class CredentialStore:
             # any point leaves either the old or the new credentials loadable.
             for name, value in wanted.items():
                 if value is not None and name != ENTRY_METHOD:
-                    backend.set_password(self.service, name, value)
-            backend.set_password(self.service, ENTRY_METHOD, credentials.auth_method.value)
+                    keychain.write(self.service, name, value)
+            keychain.write(self.service, ENTRY_METHOD, credentials.auth_method.value)
             for name, value in wanted.items():
                 if value is None:
-                    self._delete_entry(backend, name)
+                    keychain.delete(self.service, name)
 
         self._timed("write", write)
         self._session_credentials = None
@@ -291,30 +182,20 @@ class CredentialStore:
         self._session_credentials = None
         if not self.is_secure:
             return StorageOutcome.SESSION_ONLY
-        backend = self._require_backend()
+        keychain = self._require_keychain()
 
         def delete_all() -> None:
             for name in ALL_ENTRIES:
-                self._delete_entry(backend, name)
+                keychain.delete(self.service, name)
 
         self._timed("delete", delete_all)
         return StorageOutcome.KEYCHAIN
 
-    def _delete_entry(self, backend: KeyringBackend, name: str) -> None:
-        import keyring.errors
-
-        # Some backends delete only the first match; repeat until none is left.
-        for _ in range(_MAX_DUPLICATE_ENTRIES):
-            try:
-                backend.delete_password(self.service, name)
-            except keyring.errors.PasswordDeleteError:
-                return
-
-    def _require_backend(self) -> KeyringBackend:
+    def _require_keychain(self) -> Keychain:
         self.assessment()
-        if self._backend is None:
-            raise KeychainError("The keychain backend could not be opened.")
-        return self._backend
+        if self._keychain is None:
+            raise KeychainError("The keychain could not be opened.")
+        return self._keychain
 
     def _timed(self, what: str, call: Callable[[], T]) -> T:
         try:
@@ -331,30 +212,26 @@ class CredentialStore:
 
 
 def _translate(what: str, exc: BaseException) -> BaseException:
-    import keyring.errors
-
     if isinstance(exc, KeychainError) or not isinstance(exc, Exception):
         return exc
     detail = redact(str(exc)).rstrip(". ") or type(exc).__name__
     log.warning("keychain %s failed: %s: %s", what, type(exc).__name__, detail)
     lowered = detail.lower()
-    if isinstance(exc, keyring.errors.KeyringLocked) or "locked" in lowered:
-        return KeychainLocked(
-            "The keychain is locked, or its unlock prompt was dismissed. Unlock it (for "
-            "example by logging in to the desktop session) and try again."
-        )
+    keyring_errors: Any = sys.modules.get("keyring.errors")  # loaded if keyring raised it
+    if "locked" in lowered or (
+        keyring_errors is not None and isinstance(exc, keyring_errors.KeyringLocked)
+    ):
+        return KeychainLocked.locked()
     if "prompt dismissed" in lowered:
-        return KeychainLocked(
-            "The keychain asked for a password, and the prompt was dismissed or could not be "
-            "shown. Unlock the keychain (or create its default collection) in your desktop "
-            "session, then try again."
-        )
-    if isinstance(exc, keyring.errors.NoKeyringError):
-        return KeychainError(f"No keychain is available: {detail}.")
-    if isinstance(exc, keyring.errors.InitError):
-        return KeychainError(f"The keychain could not be opened: {detail}.")
-    if isinstance(exc, keyring.errors.PasswordSetError):
-        return KeychainError(f"The keychain refused to store the credentials: {detail}.")
+        return KeychainLocked.prompt_dismissed()
+    if keyring_errors is not None:
+        for error, says in (
+            (keyring_errors.NoKeyringError, "No keychain is available"),
+            (keyring_errors.InitError, "The keychain could not be opened"),
+            (keyring_errors.PasswordSetError, "The keychain refused to store the credentials"),
+        ):
+            if isinstance(exc, error):
+                return KeychainError(f"{says}: {detail}.")
     return KeychainError(f"The keychain failed while trying to {what}: {detail}.")
 
 

@@ -20,7 +20,6 @@ from tray import config
 from tray.credentials.model import AuthMethod, Credentials
 from tray.errors import DaytonaKeyRejected, DaytonaRateLimited, DaytonaUnreachable, SandboxError
 from tray.redaction import redact
-from tray.sandbox import daytona
 
 if TYPE_CHECKING:
     import httpx
@@ -200,6 +199,8 @@ def check_daytona_api_key(
     api_key: str, *, api_url: str | None = None, timeout: float = TOTAL_TIMEOUT_SECONDS
 ) -> CheckResult:
     """List one sandbox with the real SDK."""
+    from tray.sandbox import daytona  # the Daytona side loads when a key is checked
+
     try:
         daytona.verify_api_key(api_key, api_url, timeout)
     except DaytonaKeyRejected as exc:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from typing import TYPE_CHECKING
 
-from tray.runs.history import RunRecord, ShotRecord
 from tray.runs.status import RunStatus, ShotStatus, count_working
+
+if TYPE_CHECKING:  # the menu and notices use the words here without the history
+    from tray.runs.history import RunRecord, ShotRecord
 
 __all__ = ["RunOverview", "format_cost", "format_duration", "format_reset", "plural"]
 

@@ -21,30 +21,32 @@ import weakref
 from collections.abc import Callable
 from pathlib import Path
 from tkinter import messagebox
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tray.credentials.keychain import BackendAssessment, StorageOutcome, load_isolated
 from tray.credentials.model import AuthMethod, Credentials, SetupStep
-from tray.credentials.validation import CredentialsCheck
 from tray.errors import MultishotError
 from tray.failures import FailureKind, Remedy, policy_for
 from tray.redaction import mask
-from tray.runs.display import RunOverview
 from tray.runs.events import AuthFailure, EngineEvent, RunFinished, ScanNotice, ShotChanged
 from tray.runs.layout import RunFolder
-from tray.runs.spec import RunSpec
 from tray.runs.status import RunStatus, ShotStatus, count_working
 from tray.service import Service, Sweep
 from tray.ui import messages
 from tray.ui.autostart import Autostart, for_this_system
-from tray.ui.dialogs import ActionsWindow, LogViewer, NewRunDialog, RunsWindow
 from tray.ui.icons import NOTIFICATION_ICON, IconState, asset, draw_icon
 from tray.ui.inbox import TkInbox
 from tray.ui.leftovers import LeftoverSweeper
 from tray.ui.menu import MenuState, RunEntry, build_menu
 from tray.ui.notifications import Notifier
 from tray.ui.widgets import open_path
-from tray.ui.wizard import SetupWizard
+
+if TYPE_CHECKING:  # windows, and what only they use, load when one first opens
+    from tray.credentials.validation import CredentialsCheck
+    from tray.runs.display import RunOverview
+    from tray.runs.spec import RunSpec
+    from tray.ui.dialogs import RunsWindow
+    from tray.ui.wizard import SetupWizard
 
 __all__ = [
     "RECENT_RUNS",
@@ -322,6 +324,8 @@ class TrayApp:
         if self.credentials is None:
             self.open_wizard()
             return
+        from tray.ui.dialogs import NewRunDialog
+
         NewRunDialog(self.root, self.start_run)
 
     def start_run(self, spec: RunSpec, started: Callable[[str], None] | None = None) -> None:
@@ -347,6 +351,8 @@ class TrayApp:
         self.in_tk(self._open_runs)
 
     def _open_runs(self) -> None:
+        from tray.ui.dialogs import RunsWindow
+
         if self.runs_window is None or not self.runs_window.top.winfo_exists():
             self.runs_window = RunsWindow(self.root, self)
         self._refresh_runs_window()
@@ -398,6 +404,8 @@ class TrayApp:
             self.wizard.show(step)
             self.wizard.top.lift()
             return
+        from tray.ui.wizard import SetupWizard
+
         self.wizard = SetupWizard(
             self, start_at=step, current=self.credentials, on_close=self._wizard_closed
         )
@@ -448,6 +456,8 @@ class TrayApp:
 
     def show_log(self, run_id: str, shot: int = 1) -> None:
         def show() -> None:
+            from tray.ui.dialogs import LogViewer
+
             folder = self._run_folder(run_id)
             if folder:
                 LogViewer(self.root, folder.shot(shot).stdout_log)
@@ -517,6 +527,8 @@ class TrayApp:
             threading.Thread(target=self.icon.run, name="tray-icon", daemon=True).start()
 
     def open_actions(self) -> None:
+        from tray.ui.dialogs import ActionsWindow
+
         has = self.credentials is not None
         ActionsWindow(
             self.root,

@@ -7,7 +7,6 @@ What each writes is built by ``render()`` so it can be checked on any system.
 from __future__ import annotations
 
 import os
-import plistlib
 import shlex
 import sys
 from pathlib import Path
@@ -78,6 +77,8 @@ class LaunchAgent:
         self.path = (home or Path.home()) / "Library" / "LaunchAgents" / f"{APP_ID}.plist"
 
     def render(self) -> bytes:
+        import plistlib  # macOS only: not loaded at every start elsewhere
+
         return plistlib.dumps(
             {
                 "Label": APP_ID,
