@@ -118,14 +118,14 @@ class _Header:
     body: int = -1  # where the first hunk starts, if there is one
 
 
-_KEYS: tuple[tuple[bytes, str], ...] = (
-    (b"rename from ", "source"),
-    (b"copy from ", "source"),
-    (b"rename to ", "target"),
-    (b"copy to ", "target"),
-    (b"--- ", "minus"),
-    (b"+++ ", "plus"),
-)
+# Header lines that matter, by their first four bytes (a dictionary look-up per line).
+_KEYS: dict[bytes, tuple[tuple[bytes, str], ...]] = {
+    b"rena": ((b"rename from ", "source"), (b"rename to ", "target")),
+    b"copy": ((b"copy from ", "source"), (b"copy to ", "target")),
+    b"--- ": ((b"--- ", "minus"),),
+    b"+++ ": ((b"+++ ", "plus"),),
+}
+_BINARY_DATA = b"\nGIT binary patch\n"
 
 
 def _file_stat(patch: bytes, start: int, end: int) -> FileStat:
@@ -140,28 +140,22 @@ def _file_stat(patch: bytes, start: int, end: int) -> FileStat:
 
 def _read_header(patch: bytes, start: int, end: int) -> _Header:
     header = _Header()
-    position = start
-    while position < end:
-        line_end = patch.find(b"\n", position, end)
-        if line_end < 0:
-            line_end = end
-        line = patch[position:line_end]
-        if position == start:
-            header.names = line[len(_FILE_START) :]
-        elif line.startswith(b"@@"):
-            header.body = position
-            break
-        elif line.startswith(b"GIT binary patch") or (
-            line.startswith(b"Binary files ") and line.endswith(b" differ")
-        ):
-            header.binary = True
-            break
-        else:
-            for prefix, field in _KEYS:
-                if line.startswith(prefix):
-                    setattr(header, field, line[len(prefix) :])
-                    break
-        position = line_end + 1
+    stop = patch.find(b"\n@@", start, end)
+    if stop >= 0:
+        header.body = stop + 1
+    else:
+        stop = patch.find(_BINARY_DATA, start, end)
+        header.binary = stop >= 0
+        stop = end if stop < 0 else stop
+    lines = patch[start:stop].split(b"\n")
+    header.names = lines[0][len(_FILE_START) :]
+    for line in lines[1:]:
+        if line.startswith(b"Binary files ") and line.endswith(b" differ"):
+            header.binary = True  # a patch made without --binary
+        for prefix, field in _KEYS.get(line[:4], ()):
+            if line.startswith(prefix):
+                setattr(header, field, line[len(prefix) :])
+                break
     return header
 
 
