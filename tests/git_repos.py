@@ -54,8 +54,3 @@ class GitRepo:
         """What a shot's sandbox records: everything since ``base``, staged, as a binary diff."""
         self.git("add", "-A")
         return self.git("diff", "--cached", "--binary", base)
-
-    def changes_since(self, base: str) -> tuple[bytes, str]:
-        """Commit the work tree and return (the shot's patch against ``base``, the new commit)."""
-        patch = self.shot_patch(base)
-        return patch, self.commit("shot")

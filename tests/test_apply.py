@@ -131,6 +131,29 @@ def test_a_branch_is_made_without_touching_a_dirty_checkout_on_another_branch(
     )
 
 
+def test_the_users_identity_is_kept_and_their_hooks_do_not_run(
+    user: GitRepo, sandbox: GitRepo
+) -> None:
+    base = user.text("rev-parse", "HEAD")
+    shot_work(sandbox)
+    change = make_change(sandbox, base)
+    user.git("config", "user.name", "Jane Doe")
+    user.git("config", "user.email", "jane@example.com")
+    hooks = user.path / ".git" / "hooks"
+    marker = user.path.parent / "a hook ran"
+    for hook in ("post-checkout", "pre-commit", "commit-msg", "post-commit"):
+        (hooks / hook).write_text(f"#!/bin/sh\necho {hook} >> '{marker}'\nexit 1\n")
+        (hooks / hook).chmod(0o755)
+
+    landing = apply_to_branch(user.path, [change], base=base, branch="mine")
+
+    assert not marker.exists()
+    assert user.text("log", "-1", "--format=%an <%ae>|%cn <%ce>", "mine") == (
+        "Jane Doe <jane@example.com>|Jane Doe <jane@example.com>"
+    )
+    assert landing.commits == (user.text("rev-parse", "mine"),)
+
+
 def test_a_missing_base_commit_says_how_to_fetch_it(user: GitRepo, sandbox: GitRepo) -> None:
     sandbox.write("elsewhere.txt", "a commit the user never fetched\n")
     unknown_base = sandbox.commit("not in the user's clone")
@@ -162,16 +185,17 @@ def test_a_conflicting_patch_names_the_conflicting_files_and_leaves_nothing_behi
     user.write("a.txt", "rewritten by the user\n")  # the patch edits a3
     user.write("docs/read me.md", "the user made this file too\n")  # the patch creates it
     (user.path / "old name.txt").unlink()  # the patch renames it
+    user.write("logo.bin", b"the user's own logo")  # the patch is a binary delta of it
     later = user.commit("the user moved on")
     temp_before = leftover_temp_folders()
 
     with pytest.raises(PatchDoesNotApply) as caught:
         apply_to_branch(user.path, [change], base=later, branch="try-it")
 
-    assert caught.value.files == ("a.txt", "docs/read me.md", "old name.txt")
+    assert caught.value.files == ("a.txt", "docs/read me.md", "logo.bin", "old name.txt")
     assert (
-        "Shot 2 of run RUN1 does not apply: it conflicts in a.txt, docs/read me.md, old name.txt"
-        in (caught.value.message)
+        "Shot 2 of run RUN1 does not apply: it conflicts in "
+        "a.txt, docs/read me.md, logo.bin, old name.txt." in (caught.value.message)
     )
     assert "b.txt" not in caught.value.files
     assert user.text("branch", "--list", "try-it") == ""

@@ -122,13 +122,13 @@ def apply_to_new_folder(folder: Path, changes: Sequence[Change]) -> Landing:
         )
     try:
         folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InvalidApplyTarget(f"Cannot make the folder {folder}: {exc.strerror}.") from exc
+    try:
         git = Git(folder)
         git.check("init", "--quiet", doing=f"start a repository in {folder}")
         commits = _commit_all(git, checked)
         branch = git.check("symbolic-ref", "--short", "HEAD", doing="read the branch name")
-    except OSError as exc:
-        _empty(folder, remove=not existed)
-        raise InvalidApplyTarget(f"Cannot make the folder {folder}: {exc.strerror}.") from exc
     except BaseException:
         _empty(folder, remove=not existed)
         raise
