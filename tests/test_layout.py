@@ -46,7 +46,7 @@ def within(name: str, packages: tuple[str, ...]) -> bool:
 
 def test_the_package_has_the_documented_sub_packages() -> None:
     found = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists()}
-    assert found == {"credentials", "runs", "sandbox", "cli", "ui"}
+    assert found == {"credentials", "runs", "sandbox", "repo", "cli", "ui"}
     architecture = (PACKAGE.parent / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
     for name in sorted(found):
         assert f"{name}/" in architecture, f"docs/ARCHITECTURE.md does not show tray/{name}/"

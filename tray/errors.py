@@ -10,7 +10,10 @@ family (bad input: 2, everything else: 1).
     │   ├── InvalidSecretInput       a pasted key or token is malformed or of the wrong kind
     │   ├── IncompleteCredentials    the chosen method's secret is missing
     │   ├── InvalidRunSpec           a run's prompt, repository, shots, ... are not acceptable
-    │   └── RunNotFound              no run matches the id (or the prefix matches several)
+    │   ├── RunNotFound              no run matches the id (or the prefix matches several)
+    │   ├── InvalidPatch             a patch is not a git patch, or it changes nothing
+    │   └── InvalidApplyTarget       the folder, file or branch to land changes in is not usable
+    │       └── BranchExists         the branch to create already exists
     ├── NotLoggedIn                  no credentials in the keychain or the environment
     ├── RunNotRecorded               the history or results folder could not be written
     ├── EngineStopped                the run engine's process did not start or stopped
@@ -19,6 +22,10 @@ family (bad input: 2, everything else: 1).
     │   ├── KeychainLocked
     │   └── KeychainTimeout
     ├── LocalLoginError              this computer's Claude Code login could not be read
+    ├── ApplyFailed                  a shot's changes could not be landed in a repository
+    │   ├── BaseCommitMissing        the run's starting commit is not in the local clone
+    │   ├── PatchDoesNotApply        the patch conflicts; carries the conflicting files
+    │   └── GitFailed                git is missing, failed, or did not answer in time
     └── DaytonaProblem               Daytona refused or failed a request
         ├── DaytonaKeyRejected       the API key is wrong or may not manage sandboxes
         ├── DaytonaRateLimited
@@ -32,14 +39,20 @@ from __future__ import annotations
 from tray.redaction import redact
 
 __all__ = [
+    "ApplyFailed",
+    "BaseCommitMissing",
+    "BranchExists",
     "DaytonaKeyRejected",
     "DaytonaProblem",
     "DaytonaRateLimited",
     "DaytonaUnreachable",
     "EngineStopped",
+    "GitFailed",
     "HistoryUnreadable",
     "IncompleteCredentials",
+    "InvalidApplyTarget",
     "InvalidInput",
+    "InvalidPatch",
     "InvalidRunSpec",
     "InvalidSecretInput",
     "KeychainError",
@@ -49,6 +62,7 @@ __all__ = [
     "LogStreamDropped",
     "MultishotError",
     "NotLoggedIn",
+    "PatchDoesNotApply",
     "RunNotFound",
     "RunNotRecorded",
     "SandboxError",
@@ -93,6 +107,22 @@ class NotLoggedIn(MultishotError):
 
 class RunNotFound(InvalidInput):
     title = "No such run"
+
+
+class InvalidPatch(InvalidInput):
+    title = "Not a usable patch"
+
+
+class InvalidApplyTarget(InvalidInput):
+    """The folder, patch file or branch name given to land changes in is not usable."""
+
+    title = "Can't put the changes there"
+
+
+class BranchExists(InvalidApplyTarget):
+    """Multishot never moves an existing branch: the user picks another name."""
+
+    title = "That branch already exists"
 
 
 class HistoryUnreadable(MultishotError):
@@ -140,6 +170,30 @@ class LocalLoginError(MultishotError):
     """A local Claude Code login exists but could not be read."""
 
     title = "Could not read the Claude Code login"
+
+
+class ApplyFailed(MultishotError):
+    """A shot's changes could not be landed; the user's checkout was left as it was."""
+
+    title = "The changes could not be applied"
+
+
+class BaseCommitMissing(ApplyFailed):
+    title = "The run's starting commit is missing"
+
+
+class PatchDoesNotApply(ApplyFailed):
+    """The patch conflicts with the tree it was applied to; ``files`` are the conflicting paths."""
+
+    title = "The changes do not apply"
+
+    def __init__(self, message: str, *, files: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.files = files
+
+
+class GitFailed(ApplyFailed):
+    title = "Git failed"
 
 
 class DaytonaProblem(MultishotError):
