@@ -354,10 +354,13 @@ def test_stop_from_a_menu_action_frees_the_bus_name(
     runner = threading.Thread(target=tray_icon.run, daemon=True)
     runner.start()
     watcher.registered.get(timeout=5)
-    click(host, tray_icon, item_id(host, tray_icon, "Quit"))
-    assert quitting.wait(5)
-    runner.join(5)
-    assert not runner.is_alive()
+    with host.signals("/org/freedesktop/DBus", "org.freedesktop.DBus") as bus_signals:
+        click(host, tray_icon, item_id(host, tray_icon, "Quit"))
+        assert quitting.wait(5)
+        runner.join(5)
+        assert not runner.is_alive()
+        while bus_signals.wait_for("NameOwnerChanged")[0] != tray_icon.bus_name:
+            pass
     assert not host.name_has_owner(tray_icon.bus_name)
     tray_icon.title = "after stop"  # no connection any more: nothing is sent, nothing fails
 

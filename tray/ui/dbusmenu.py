@@ -119,9 +119,9 @@ class DbusMenu:
     """The exported menu: a numbered snapshot of the pystray menu and its revision.
 
     A new menu whose tree has the same shape keeps its ids and only announces the
-    properties that changed (ItemsPropertiesUpdated); any other change gets fresh ids,
-    never reused, so that a click on a stale menu is refused instead of running another
-    item, and a new revision (LayoutUpdated).
+    properties that changed (ItemsPropertiesUpdated). Any other change is a new revision
+    (LayoutUpdated) numbered with ids never used before: a click that a panel sends from a
+    stale menu is then refused instead of running whichever item took its id.
     """
 
     def __init__(self, menu: PystrayMenu | None, icon: object, emit: Emit) -> None:
@@ -175,7 +175,7 @@ class DbusMenu:
         old = self._layout
         new = _number(nodes, self._first_id)
         if {i: e.children for i, e in new.items()} != {i: e.children for i, e in old.items()}:
-            self._first_id = max(old) + 1
+            self._first_id += len(old) - 1  # past the ids of the old items (not the root)
             self._layout = _number(nodes, self._first_id)
             self._revision += 1
             self._emit("LayoutUpdated", "ui", (self._revision, ROOT))
