@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import queue
 import threading
 
-from jeepney import MessageType, new_error, new_method_return
+from jeepney import DBusAddress, MessageType, new_error, new_method_return, new_signal
 from jeepney.bus_messages import message_bus
 from jeepney.io.blocking import open_dbus_connection
 
 NAME = "org.freedesktop.Notifications"
+SIGNALS = DBusAddress("/org/freedesktop/Notifications", interface=NAME)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -19,11 +21,22 @@ class Notification:
     summary: str
     body: str
     timeout_ms: int
+    id: int = 0
+    actions: tuple[str, ...] = ()  # key, label, key, label...
+    urgency: int | None = None
+
+    def action_key(self, label: str) -> str:
+        labels = self.actions[1::2]
+        return self.actions[2 * labels.index(label)]
 
 
 class NotificationServer:
-    def __init__(self) -> None:
+    """With ``actions``, it advertises buttons, and `press` answers as a user would."""
+
+    def __init__(self, *, actions: bool = False) -> None:
+        self.capabilities = ["body", "actions"] if actions else ["body"]
         self.received: list[Notification] = []
+        self._presses: queue.SimpleQueue[tuple[int, str]] = queue.SimpleQueue()
         self._stop = threading.Event()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._serve, daemon=True)
@@ -33,6 +46,10 @@ class NotificationServer:
         if not self._ready.wait(10):
             raise RuntimeError("the notification server did not start")
         return self
+
+    def press(self, notification: Notification, label: str) -> None:
+        """Press one of the notification's buttons (the ActionInvoked signal)."""
+        self._presses.put((notification.id, notification.action_key(label)))
 
     def __exit__(self, *exc_info: object) -> None:
         self._stop.set()
@@ -45,8 +62,12 @@ class NotificationServer:
             self._ready.set()
             ids = 0
             while not self._stop.is_set():
+                while not self._presses.empty():
+                    notification_id, key = self._presses.get()
+                    signal = new_signal(SIGNALS, "ActionInvoked", "us", (notification_id, key))
+                    connection.send(signal)
                 try:
-                    message = connection.receive(timeout=0.2)
+                    message = connection.receive(timeout=0.05)
                 except TimeoutError:
                     continue
                 header = message.header
@@ -54,12 +75,17 @@ class NotificationServer:
                     continue
                 member = header.fields.get(3)  # HeaderFields.member
                 if member == "Notify":
-                    app, _replaces, icon, summary, body, _actions, _hints, timeout = message.body
-                    self.received.append(Notification(app, icon, summary, body, timeout))
+                    app, _replaces, icon, summary, body, actions, hints, timeout = message.body
                     ids += 1
+                    urgency = hints.get("urgency", (None, None))[1]
+                    self.received.append(
+                        Notification(
+                            app, icon, summary, body, timeout, ids, tuple(actions), urgency
+                        )
+                    )
                     connection.send(new_method_return(message, "u", (ids,)))
                 elif member == "GetCapabilities":
-                    connection.send(new_method_return(message, "as", (["body"],)))
+                    connection.send(new_method_return(message, "as", (self.capabilities,)))
                 elif member == "GetServerInformation":
                     connection.send(
                         new_method_return(message, "ssss", ("tests", "multishot", "1", "1.2"))

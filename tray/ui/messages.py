@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Callable
 
 from tray.credentials.keychain import StorageOutcome
 from tray.failures import FailureKind, policy_for
@@ -17,6 +18,7 @@ from tray.runs.status import RunStatus
 
 __all__ = [
     "Notice",
+    "NoticeAction",
     "credentials_saved_notice",
     "failure_notice",
     "logged_out_notice",
@@ -26,9 +28,19 @@ __all__ = [
 
 
 @dataclasses.dataclass(frozen=True)
+class NoticeAction:
+    """A notification's button; ``run`` is called on a notifier thread."""
+
+    label: str
+    run: Callable[[], None]
+
+
+@dataclasses.dataclass(frozen=True)
 class Notice:
     title: str
     body: str
+    actions: tuple[NoticeAction, ...] = ()  # buttons, where the system shows them
+    urgent: bool = False  # critical, and stays until dismissed
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "title", redact(self.title))

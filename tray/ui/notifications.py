@@ -1,4 +1,6 @@
-"""Desktop notifications through plyer, with its 2.1.0 bugs worked around.
+"""Desktop notifications through plyer, with its 2.1.0 bugs worked around; on Linux,
+notices with buttons go straight over D-Bus when the server shows buttons
+(:mod:`tray.ui.dbus_notify`).
 
 Delivery happens on a worker thread (a notification server that hangs never
 blocks Tk or the engine); a failure falls back to pystray's own notify, and a
@@ -16,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tray.redaction import redact
+from tray.ui.dbus_notify import ActionNotifications
 from tray.ui.messages import Notice
 
 __all__ = [
@@ -48,6 +51,11 @@ class Notifier:
     def __init__(self, icon_path: Path | None = None, fallback: Fallback | None = None) -> None:
         self._icon_path = icon_path
         self.fallback = fallback
+        self._with_buttons = (
+            ActionNotifications(APP_NAME, str(icon_path or ""), TIMEOUT_SECONDS)
+            if sys.platform.startswith("linux")
+            else None
+        )
         self._queue: queue.SimpleQueue[Notice | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._work, name="notifications", daemon=True)
         self._thread.start()
@@ -58,6 +66,8 @@ class Notifier:
     def close(self) -> None:
         self._queue.put(None)
         self._thread.join(timeout=5)
+        if self._with_buttons is not None:
+            self._with_buttons.close()
 
     def _work(self) -> None:
         while (notice := self._queue.get()) is not None:
@@ -65,6 +75,12 @@ class Notifier:
 
     def _deliver(self, notice: Notice) -> None:
         title, body = clip(notice.title, TITLE_LIMIT), clip(notice.body, BODY_LIMIT)
+        if notice.actions and self._with_buttons is not None:
+            try:
+                if self._with_buttons.send(title, body, notice.actions, urgent=notice.urgent):
+                    return
+            except Exception as exc:
+                log.info("the notice's buttons could not be shown (%s); plyer shows it", exc)
         try:
             self._with_plyer(title, body)
             return
