@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from collections.abc import Iterator
@@ -34,8 +36,12 @@ CREDENTIAL_ENV = (
 
 
 @pytest.fixture(autouse=True)
-def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Every test gets its own HOME and XDG folders, and no credentials in its environment."""
+    # The runtime folder holds the tray's socket: a short path (Unix sockets allow ~100
+    # bytes), and every test its own, so no test sees another's (or a real) app.
+    runtime = tempfile.mkdtemp(prefix="rt", dir="/tmp")
+    monkeypatch.setenv("XDG_RUNTIME_DIR", runtime)
     home = tmp_path / "home"
     for sub in ("config", "data", "state", "cache"):
         (home / sub).mkdir(parents=True)
@@ -49,7 +55,8 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in CREDENTIAL_ENV:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
-    return home
+    yield home
+    shutil.rmtree(runtime, ignore_errors=True)
 
 
 @pytest.fixture
