@@ -334,8 +334,9 @@ def test_doctor_reports_the_desktop_services(monkeypatch: pytest.MonkeyPatch) ->
     assert report["endpoints"]["daytona"] == "https://app.daytona.io/api"
     assert report["tk"]["available"] is True
     assert "No display" in report["tk"]["problem"]
-    assert report["tray"]["backend"] is None
-    assert report["tray"]["problem"]
+    assert report["tray"]["backend"] == "none"
+    assert "neither a StatusNotifierWatcher nor an X11 display" in report["tray"]["why"]
+    assert "without an icon" in report["tray"]["problem"]
     assert report["notifications"]["path"].startswith("plyer NotifySendNotification (")
     assert report["notifications"]["module"].endswith("plyer/platforms/linux/notification.py")
     assert report["folders"]["data"].endswith("data/multishot")

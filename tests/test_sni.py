@@ -12,7 +12,8 @@ import pytest
 from PIL import Image
 
 from tests.sni_panel import Host, Watcher
-from tray.ui.sni import StatusNotifierIcon, watcher_available
+from tray.desktop import watcher_available
+from tray.ui.sni import StatusNotifierIcon
 
 pytestmark = pytest.mark.timeout(30)
 

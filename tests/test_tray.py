@@ -30,6 +30,7 @@ from tray.service import Service
 from tray.ui.app import TrayApp
 from tray.ui.dialogs import NewRunDialog
 from tray.ui.icons import IconState
+from tray.ui.single_instance import InstanceLock
 from tray.ui.widgets import close_window
 from tray.ui.wizard import SetupWizard
 
@@ -396,9 +397,9 @@ def test_doctor_reports_the_tray_backend_on_a_display() -> None:
             check=True,
         ).stdout
     )
-    assert report["tray"]["backend"] == "xorg"
+    assert report["tray"]["backend"] == "xembed"  # no StatusNotifierWatcher on the test bus
     assert report["tray"]["menu"] is False
-    assert report["tray"]["click_action"] is True
+    assert report["tray"]["click_opens"] == "actions window"
     assert report["tk"]["available"] is True
 
 
@@ -503,7 +504,7 @@ def test_start_at_login_is_a_checkable_menu_item(app: TrayApp, isolated_home: Pa
     pump(app.root, lambda: not desktop.exists() and not app.start_at_login)
 
 
-def test_quit_with_a_run_active_deletes_its_sandboxes_and_ends_the_loop(
+def test_quit_with_a_run_active_asks_then_deletes_its_sandboxes_and_ends_the_loop(
     app: TrayApp, daytona: DaytonaStandIn
 ) -> None:
     daytona.extra_env["FAKE_CLAUDE_SCENARIO"] = "hang"
@@ -520,9 +521,21 @@ def test_quit_with_a_run_active_deletes_its_sandboxes_and_ends_the_loop(
 
     app.root.after(90_000, give_up)
     daytona.delete_delay = 0.5  # deleting takes a moment, as it does with real Daytona
+    asked: list[str] = []
+    answers = iter([False, True])  # the user first keeps it running, then quits
+
+    def answer(_title: str, text: str) -> bool:
+        asked.append(text)
+        return next(answers)
+
+    app.confirm = answer
+    app._quit()
+    assert not app.quitting
     app.quit()
+    app.quit()  # a second Quit while the first one deletes: not asked again
     app.root.mainloop()
     assert gave_up == [], "Quit did not end the Tk loop"
+    assert asked == ["1 run is still going. Quitting cancels them and deletes their sandboxes."] * 2
     assert daytona.live == []
     record = app.service.history.run(run_id or "")
     assert record is not None
@@ -587,3 +600,81 @@ def test_an_idle_app_has_no_timer_and_a_post_from_a_thread_wakes_it(
     threading.Thread(target=post_later, name="poster", daemon=True).start()
     root.mainloop()  # blocks until the posted actions wake it: no timer would
     assert ran == ["MainThread"]
+
+
+def test_with_a_server_that_shows_buttons_fix_now_reopens_the_wizard_at_the_token_step(
+    app: TrayApp, daytona: DaytonaStandIn
+) -> None:
+    with NotificationServer(actions=True) as server:
+        daytona.extra_env.update(
+            FAKE_CLAUDE_SCENARIO="expire_mid_run", FAKE_CLAUDE_SLOW_SECONDS="60"
+        )
+        app._set_credentials(
+            Credentials(VALID_DAYTONA_KEY, AuthMethod.OAUTH_TOKEN, claude_oauth_token=TOKEN)
+        )
+        run_id = start_run(app, RunSpec("task", shots=2))
+        pump(app.root, lambda: app.run_status.get(run_id) == "auth_failed", timeout=60)
+        pump(app.root, lambda: len(server.received) >= 1)
+        pump_for(app.root, 1.0)  # a second toast would arrive now
+        (note,) = server.received
+        assert note.summary == "Claude token expired"
+        assert note.actions[1::2] == ("Fix now",)
+        assert (note.urgency, note.timeout_ms) == (2, 0)  # critical, stays until dismissed
+        assert TOKEN not in note.summary + note.body
+        assert app.wizard is not None
+        app.wizard.cancel()  # the user closes it, then thinks better of it
+        assert app.wizard is None
+
+        server.press(note, "Fix now")
+        pump(app.root, lambda: app.wizard is not None)
+        assert app.wizard is not None
+        assert app.wizard.step is SetupStep.CLAUDE
+
+
+def test_a_finished_run_offers_its_results_and_the_runs_window(
+    app: TrayApp, daytona: DaytonaStandIn
+) -> None:
+    with NotificationServer(actions=True) as server:
+        app._set_credentials(
+            Credentials(
+                VALID_DAYTONA_KEY, AuthMethod.API_KEY, anthropic_api_key=VALID_ANTHROPIC_KEY
+            )
+        )
+        run_id = start_run(app, RunSpec("task", shots=1))
+        pump(app.root, lambda: app.run_status.get(run_id) == "done", timeout=60)
+        pump(app.root, lambda: len(server.received) >= 1)
+        (note,) = server.received
+        assert note.summary == "Run finished"
+        assert note.actions[1::2] == ("Open results", "Runs")
+        assert note.urgency == 1
+        server.press(note, "Runs")
+        pump(app.root, lambda: app.runs_window is not None)
+
+
+def test_a_second_launch_brings_the_running_app_forward(app: TrayApp) -> None:
+    lock = InstanceLock()
+    assert lock.acquire()
+    lock.listen(app.show)
+    try:
+        for wanted in ("wizard", "runs window"):
+            second = subprocess.run(
+                [sys.executable, "-m", "tray", "tray"], capture_output=True, text=True, timeout=60
+            )
+            assert (second.returncode, second.stdout) == (0, "")  # no words to a lost terminal
+            if wanted == "wizard":  # nothing set up yet: the setup wizard comes forward
+                pump(app.root, lambda: app.wizard is not None)
+                assert app.wizard is not None
+                app.wizard.cancel()
+                app._set_credentials(
+                    Credentials(
+                        VALID_DAYTONA_KEY, AuthMethod.API_KEY, anthropic_api_key=VALID_ANTHROPIC_KEY
+                    )
+                )
+            else:
+                pump(app.root, lambda: app.runs_window is not None)
+    finally:
+        lock.release()
+    assert not subprocess.run(  # once released, a launch is not heard by the old app
+        [sys.executable, "-c", "from tray.ui.single_instance import ask_running_app_to_show as a;"
+         "raise SystemExit(a())"], timeout=60, check=False,
+    ).returncode  # fmt: skip

@@ -63,23 +63,19 @@ def keychain_report(store: CredentialStore) -> Report:
 
 
 def tray_report() -> Report:
-    requested = os.environ.get("PYSTRAY_BACKEND")
-    try:
-        pystray = importlib.import_module("pystray")
-    except Exception as exc:  # pystray opens the display at import time
-        return {
-            "backend": None,
-            "requested": requested,
-            "problem": f"{type(exc).__name__}: {exc}".strip(": "),
-        }
-    icon_class = pystray.Icon
-    return {
-        "backend": icon_class.__module__.rsplit(".", 1)[-1].lstrip("_"),
-        "requested": requested,
-        "menu": bool(icon_class.HAS_MENU),
-        "notifications": bool(icon_class.HAS_NOTIFICATION),
-        "click_action": bool(icon_class.HAS_DEFAULT_ACTION),
+    """The tray icon backend this desktop gets, why, and what it can do."""
+    from tray.desktop import choose_backend
+
+    backend = choose_backend()
+    report: Report = {
+        "backend": backend.name,
+        "why": backend.why,
+        "menu": backend.name in ("sni", "pystray"),
+        "click_opens": {"sni": "Runs window", "xembed": "actions window"}.get(backend.name),
     }
+    if backend.name == "none":
+        report["problem"] = "No system tray can be reached: the app would run without an icon."
+    return report
 
 
 def notification_report() -> Report:

@@ -35,7 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve()
     if words == ["tray"] or (not words and _have_display()):
         from tray.app_logging import configure_logging
-        from tray.ui.app import run_tray_app
+        from tray.ui.launch import run_tray_app
 
         configure_logging(verbose=len(words) != len(args))
         return run_tray_app()

@@ -1,21 +1,20 @@
 """The tray app: a thin shell over the credential core, the scanner and the run engine.
 
-Threads: Tk owns the main thread (a hidden root); pystray runs on its own thread
-(detached on macOS); keychain, network and SDK work runs on worker threads. Every
-result crosses back through ``in_tk``: a queue that wakes Tk only when it holds
-something (``tray.ui.inbox``).
+Threads: Tk owns the main thread (a hidden root); the tray icon's backend makes its
+calls on a thread of its own (``tray.ui.tray_icon``); keychain, network and engine
+work runs on worker threads. Every result crosses back through ``in_tk``: a queue
+that wakes Tk only when it holds something (``tray.ui.inbox``).
 
-Long because ``TrayApp`` is the shell's one controller (see its docstring); the
-tray backend's rework (one owner thread for every icon call) will split it.
+Long because ``TrayApp`` is the shell's one controller (see its docstring).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
-import signal
-import sys
 import threading
+import time
 import tkinter as tk
 import weakref
 from collections.abc import Callable
@@ -25,9 +24,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from tray.credentials.keychain import BackendAssessment, StorageOutcome, load_isolated
 from tray.credentials.model import AuthMethod, Credentials, SetupStep
+from tray.desktop import choose_backend
 from tray.errors import MultishotError
 from tray.failures import FailureKind, Remedy, policy_for
 from tray.redaction import mask
+from tray.runs.display import plural
 from tray.runs.events import AuthFailure, EngineEvent, RunFinished, ScanNotice, ShotChanged
 from tray.runs.layout import RunFolder
 from tray.runs.status import RunStatus, ShotStatus, count_working
@@ -38,7 +39,9 @@ from tray.ui.icons import NOTIFICATION_ICON, IconState, asset, draw_icon
 from tray.ui.inbox import TkInbox
 from tray.ui.leftovers import LeftoverSweeper
 from tray.ui.menu import MenuState, RunEntry, build_menu
+from tray.ui.messages import NoticeAction
 from tray.ui.notifications import Notifier
+from tray.ui.tray_icon import TrayIcon, create_icon, start_icon
 from tray.ui.widgets import open_path
 
 if TYPE_CHECKING:  # windows, and what only they use, load when one first opens
@@ -51,12 +54,12 @@ if TYPE_CHECKING:  # windows, and what only they use, load when one first opens
 __all__ = [
     "RECENT_RUNS",
     "TrayApp",
-    "run_tray_app",
 ]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 RECENT_RUNS = 8
+ICON_UPDATE_SECONDS = 0.25
 
 
 class TrayApp:
@@ -76,7 +79,10 @@ class TrayApp:
         notifier: Notifier | None = None,
         autostart: Autostart | None = None,
         with_icon: bool = True,
+        icon: TrayIcon | None = None,
     ) -> None:
+        """``icon``: one the launcher already showed; otherwise, with ``with_icon``,
+        the app shows its own."""
         self.root = root
         self.service = service or Service(engine_process=True)
         self._inbox = TkInbox(root)
@@ -93,16 +99,21 @@ class TrayApp:
         self.runs_window: RunsWindow | None = None
         self._runs_read_pending = False
         self.loaded = threading.Event()
-        self.icon: Any = None
+        self.icon: TrayIcon | None = None
+        self._shown: tuple[tuple[IconState, int, str], MenuState] | None = None
+        self._icon_update_due = False
+        self._icon_updated_at = 0.0
         self.quitting = False
+        # Asks the user to confirm (Tk thread): a modal dialog; tests answer for the user.
+        self.confirm: Callable[[str, str], bool] = _ask_ok_cancel
         self.autostart = autostart or for_this_system()
         self.start_at_login = self.autostart.is_enabled()
         self.leftovers = LeftoverSweeper(
             root, self.service, lambda: self.credentials, self.in_worker, self.refresh
         )
         self.service.subscribe(self._engine_listener())
-        if with_icon:
-            self._start_icon()
+        if icon is not None or with_icon:
+            self._show_icon(icon)
 
     # -- threads ---------------------------------------------------------------------------
 
@@ -246,13 +257,29 @@ class TrayApp:
         return f"running {count_working(shots.values())}/{len(shots)}"
 
     def refresh(self) -> None:
-        state, active, tooltip = self.icon_state()
-        if self.icon is not None:
-            self.icon.icon = draw_icon(state, active)
-            self.icon.title = tooltip
-            self.icon.menu = build_menu(self.menu_state(), self)
+        """Show the current state. The icon and its menu change only when what they
+        show changed, and at most every quarter second (a burst of engine events makes
+        one update, not one per event)."""
+        if self.icon is not None and not self._icon_update_due:
+            wait = self._icon_updated_at + ICON_UPDATE_SECONDS - time.monotonic()
+            self._icon_update_due = True
+            self.root.after(max(0, int(wait * 1000)), self._update_icon)
         if self.runs_window is not None:
             self._refresh_runs_window()
+
+    def _update_icon(self) -> None:
+        self._icon_update_due = False
+        if self.icon is None:
+            return
+        look, menu = self.icon_state(), self.menu_state()
+        shown = self._shown
+        if shown is None or shown[0] != look:
+            self.icon.icon = draw_icon(look[0], look[1])
+            self.icon.title = look[2]
+        if self.icon.HAS_MENU and (shown is None or shown[1] != menu):
+            self.icon.menu = build_menu(menu, self)
+        self._shown = (look, menu)
+        self._icon_updated_at = time.monotonic()
 
     # -- engine events ----------------------------------------------------------------------
 
@@ -268,9 +295,15 @@ class TrayApp:
         elif isinstance(event, RunFinished):
             self.run_status[event.run_id] = event.status
             if event.failure is None:  # a failure that stopped the run was announced already
-                self.notifier.notify(
-                    messages.run_finished_notice(event.status, event.succeeded, event.total)
+                notice = messages.run_finished_notice(event.status, event.succeeded, event.total)
+                run_id = event.run_id
+                buttons = (
+                    NoticeAction(
+                        "Open results", lambda: self.in_tk(lambda: self.open_folder(run_id))
+                    ),
+                    NoticeAction("Runs", self.open_runs),
                 )
+                self.notifier.notify(dataclasses.replace(notice, actions=buttons))
             if event.sandboxes_left:
                 self.notifier.notify(messages.sandboxes_left_notice(event.sandboxes_left))
                 self.leftovers.found(event.sandboxes_left)
@@ -288,10 +321,13 @@ class TrayApp:
             self.notifier.notify(messages.failure_notice(kind, notice.event.resets_at))
 
     def _on_auth_failure(self, failure: AuthFailure) -> None:
-        self.notifier.notify(messages.failure_notice(failure.kind))
+        notice = dataclasses.replace(messages.failure_notice(failure.kind), urgent=True)
         step = policy_for(failure.kind).fix_step
         if step is None:
+            self.notifier.notify(notice)
             return
+        fix = NoticeAction("Fix now", lambda: self.in_tk(lambda: self.open_wizard(step)))
+        self.notifier.notify(dataclasses.replace(notice, actions=(fix,)))
         self.auth_error = failure
         self.open_wizard(step)
 
@@ -350,11 +386,19 @@ class TrayApp:
     def open_runs(self) -> None:
         self.in_tk(self._open_runs)
 
+    def show(self) -> None:
+        """Come forward (a second launch asked, from any thread): the setup wizard while
+        there is nothing to run with, else the Runs window."""
+        self.in_tk(lambda: self._open_runs() if self.credentials else self.open_wizard())
+
     def _open_runs(self) -> None:
         from tray.ui.dialogs import RunsWindow
 
         if self.runs_window is None or not self.runs_window.top.winfo_exists():
             self.runs_window = RunsWindow(self.root, self)
+        else:
+            self.runs_window.top.deiconify()
+            self.runs_window.top.lift()
         self._refresh_runs_window()
 
     def _refresh_runs_window(self) -> None:
@@ -426,7 +470,7 @@ class TrayApp:
         self.in_tk(self._log_out)
 
     def _log_out(self) -> None:
-        if self.service.active_runs() and not messagebox.askyesno(
+        if self.service.active_runs() and not self.confirm(
             "Log out",
             "Runs are active. Logging out cancels them and deletes their sandboxes. Continue?",
         ):
@@ -492,6 +536,13 @@ class TrayApp:
     def _quit(self) -> None:
         if self.quitting:
             return
+        active = len(self.service.active_runs())
+        if active and not self.confirm(
+            "Quit Multishot",
+            f"{plural(active, 'run')} {'is' if active == 1 else 'are'} still going. Quitting "
+            "cancels them and deletes their sandboxes.",
+        ):
+            return
         self.quitting = True
 
         def finish() -> None:
@@ -507,24 +558,26 @@ class TrayApp:
 
     # -- icon --------------------------------------------------------------------------------
 
-    def _start_icon(self) -> None:
-        import pystray
-
-        state, active, tooltip = self.icon_state()
-        self.icon = pystray.Icon(
-            "multishot", draw_icon(state, active), tooltip, build_menu(self.menu_state(), self)
-        )
-        if not pystray.Icon.HAS_MENU:
-            # e.g. the xorg backend: a click opens a small window with the same actions
-            self.icon.menu = pystray.Menu(
-                pystray.MenuItem(
-                    "Multishot", lambda *_: self.in_tk(self.open_actions), default=True
-                )
-            )
-        if sys.platform == "darwin":
-            self.icon.run_detached()
+    def _show_icon(self, icon: TrayIcon | None) -> None:
+        if icon is None:
+            state, active, tooltip = self.icon_state()
+            image = draw_icon(state, active)
+            menu = build_menu(self.menu_state(), self)
+            icon = create_icon(choose_backend(), image, tooltip, menu, self._icon_activated)
+            if icon is None:
+                log.warning("no system tray: the app runs without an icon")
+                return
+            start_icon(icon)
         else:
-            threading.Thread(target=self.icon.run, name="tray-icon", daemon=True).start()
+            icon.on_activate = self._icon_activated
+        self.icon = icon
+        self.refresh()
+
+    def _icon_activated(self) -> None:
+        """A click on the icon (any thread): the Runs window where the icon has a menu
+        for the rest; otherwise every action in a window."""
+        has_menu = self.icon is not None and self.icon.HAS_MENU
+        self.in_tk(self._open_runs if has_menu else self.open_actions)
 
     def open_actions(self) -> None:
         from tray.ui.dialogs import ActionsWindow
@@ -545,8 +598,10 @@ class TrayApp:
         )
 
     def _notify_with_icon(self, title: str, body: str) -> None:
-        if self.icon is not None and getattr(self.icon, "HAS_NOTIFICATION", False):
-            self.icon.notify(body, title)
+        """Where plyer fails: pystray's own balloon (Windows), if the backend has one."""
+        icon: Any = self.icon
+        if icon is not None and getattr(icon, "HAS_NOTIFICATION", False):
+            icon.notify(body, title)
 
     def _show_error(self, error: Exception) -> None:
         if isinstance(error, MultishotError):
@@ -555,27 +610,5 @@ class TrayApp:
             messagebox.showerror("Multishot", str(error))
 
 
-def run_tray_app() -> int:
-    """`multishot` on a desktop: one instance, Tk on the main thread, icon on its own."""
-    from tray.ui.single_instance import InstanceLock
-
-    lock = InstanceLock()
-    if not lock.acquire():
-        print("Multishot is already running (look for its icon in the system tray).")
-        return 0
-    root = tk.Tk()
-    root.withdraw()
-    app = TrayApp(root)
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: app.quit())
-    if app.wakeup_fd is not None:
-        signal.set_wakeup_fd(app.wakeup_fd)
-    app.start()
-    try:
-        root.mainloop()
-    finally:
-        if app.wakeup_fd is not None:
-            signal.set_wakeup_fd(-1)
-        app.close()
-        lock.release()
-    return 0
+def _ask_ok_cancel(title: str, text: str) -> bool:
+    return bool(messagebox.askokcancel(title, text, icon="warning", default="cancel"))

@@ -52,7 +52,10 @@ class MenuActions(Protocol):
 
 
 def build_menu(state: MenuState, actions: MenuActions) -> Any:
-    from pystray import Menu, MenuItem
+    from tray.ui.tray_icon import load_pystray
+
+    pystray = load_pystray()
+    Menu, MenuItem = pystray.Menu, pystray.MenuItem
 
     def item(text: str, action: Callable[[], None], **options: Any) -> Any:
         return MenuItem(text, lambda _icon, _item: action(), **options)

@@ -15,18 +15,16 @@ from collections.abc import Callable
 from typing import Any
 
 from jeepney import DBusAddress
-from jeepney.bus_messages import MatchRule, message_bus
-from jeepney.io.blocking import open_dbus_connection
-from jeepney.wrappers import DBusErrorResponse, unwrap_msg
+from jeepney.bus_messages import MatchRule
 from PIL import Image
 
+from tray.desktop import WATCHER
 from tray.ui.dbus_service import Interface, Method, ObjectServer, Variant
 from tray.ui.dbusmenu import INTERFACE as MENU_INTERFACE
 from tray.ui.dbusmenu import DbusMenu, PystrayMenu
 
-__all__ = ["StatusNotifierIcon", "icon_pixmaps", "watcher_available"]
+__all__ = ["StatusNotifierIcon", "icon_pixmaps"]
 
-WATCHER = "org.kde.StatusNotifierWatcher"
 WATCHER_ADDRESS = DBusAddress("/StatusNotifierWatcher", WATCHER, WATCHER)
 ITEM_INTERFACE = "org.kde.StatusNotifierItem"
 ITEM_PATH = "/StatusNotifierItem"
@@ -36,19 +34,6 @@ PIXMAP_SIZES = (16, 22, 24, 32, 48)
 _instances = itertools.count(1)
 
 Pixmap = tuple[int, int, bytes]
-
-
-def watcher_available(timeout: float = 0.5) -> bool:
-    """Whether a StatusNotifierWatcher is on the session bus; False on any D-Bus error."""
-    try:
-        with open_dbus_connection(bus="SESSION", auth_timeout=timeout) as connection:
-            reply = connection.send_and_get_reply(
-                message_bus.NameHasOwner(WATCHER), timeout=timeout
-            )
-            (owned,) = unwrap_msg(reply)
-    except (OSError, ValueError, KeyError, RuntimeError, DBusErrorResponse):
-        return False
-    return bool(owned)
 
 
 def icon_pixmaps(image: Image.Image) -> list[Pixmap]:
@@ -88,7 +73,7 @@ class StatusNotifierIcon:
         self.name = name
         self._bus_name = f"org.kde.StatusNotifierItem-{os.getpid()}-{next(_instances)}"
         self._icon_name = icon_name
-        self._on_activate = on_activate
+        self.on_activate = on_activate
         self._lock = threading.Lock()
         self._icon = icon
         self._pixmaps = icon_pixmaps(icon)
@@ -191,8 +176,8 @@ class StatusNotifierIcon:
 
     def _activate(self, _x: int, _y: int) -> tuple[()]:
         menu = self._dbusmenu.menu
-        if self._on_activate is not None:
-            self._on_activate()
+        if self.on_activate is not None:
+            self.on_activate()
         elif menu is not None:
             menu(self)
         return ()
