@@ -15,7 +15,17 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
+from tests.daytona_standin import VALID_DAYTONA_KEY
+from tests.sni_panel import Host
+from tests.standins import VALID_ANTHROPIC_KEY
+from tests.tray_hosts import until, xfce_panel
 from tray import __version__
+from tray.credentials.keychain import CredentialStore
+from tray.credentials.model import AuthMethod, Credentials
+
+CREDENTIALS = Credentials(
+    VALID_DAYTONA_KEY, AuthMethod.API_KEY, anthropic_api_key=VALID_ANTHROPIC_KEY
+)
 
 BUNDLE = ROOT / "dist" / "multishot"
 EXECUTABLE = BUNDLE / "multishot"
@@ -99,6 +109,52 @@ def test_first_launch_of_the_bundle_shows_the_setup_wizard(
         time.sleep(0.2)
     first_launch.send_signal(signal.SIGTERM)
     assert first_launch.wait(timeout=30) == 0
+
+
+@pytest.mark.usefixtures("secret_service")
+def test_under_an_sni_host_the_bundle_has_a_native_menu_whose_new_run_works(
+    bundle: Path, display: str, tmp_path: Path
+) -> None:
+    store = CredentialStore()
+    store.save(CREDENTIALS)  # set up: New run… opens the New run dialog, not the wizard
+    with xfce_panel(tmp_path / "panel"):
+        app = subprocess.Popen([str(bundle)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        host = Host()
+        try:
+            until(lambda: bool(registered_items(host)), "the bundle's item to register")
+            (item,) = registered_items(host)
+            bus_name = item.split("/", 1)[0]
+            # The account's line, read from the keychain ("_" is doubled: dbusmenu mnemonics)
+            until(lambda: "Daytona: dtn__…good" in menu_labels(host, bus_name), "the account")
+            labels = menu_labels(host, bus_name)
+            assert {"New run…", "Runs", "Log out", "Quit"} <= labels.keys()
+            host.call(
+                bus_name, "/MenuBar", "com.canonical.dbusmenu", "Event", "isvu",
+                (labels["New run…"], "clicked", ("s", ""), 0),
+            )  # fmt: skip
+            until(lambda: "New run" in x_window_names(display), "the New run dialog")
+        finally:
+            host.close()
+            app.send_signal(signal.SIGTERM)
+            assert app.wait(timeout=30) == 0, app.stderr.read() if app.stderr else ""
+
+
+def menu_labels(host: Host, bus_name: str) -> dict[str, int]:
+    """The top menu's items, by label."""
+    _revision, (_root, _properties, children) = host.call(
+        bus_name, "/MenuBar", "com.canonical.dbusmenu", "GetLayout", "iias", (0, 1, [])
+    )
+    return {
+        str(properties["label"][1]): item_id
+        for _signature, (item_id, properties, _children) in children
+        if "label" in properties
+    }
+
+
+def registered_items(host: Host) -> list[str]:
+    watcher = "org.kde.StatusNotifierWatcher"
+    properties = host.properties(watcher, "/StatusNotifierWatcher", watcher)
+    return [str(item) for item in properties.get("RegisteredStatusNotifierItems", [])]
 
 
 def test_the_archive_holds_the_bundle_and_its_desktop_files(bundle: Path, tmp_path: Path) -> None:

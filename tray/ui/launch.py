@@ -26,6 +26,9 @@ def run_tray_app() -> int:
             return 0  # the running app opened its window
         print("Multishot is already running (look for its icon in the system tray).")
         return 0
+    asked_to_quit: list[int] = []  # a SIGTERM while the app loads is kept for it
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda number, _frame: asked_to_quit.append(number))
     icon = show_icon_early() if sys.platform.startswith("linux") else None
     import tkinter as tk
 
@@ -40,6 +43,8 @@ def run_tray_app() -> int:
         signal.set_wakeup_fd(app.wakeup_fd)
     app.start()
     lock.listen(app.show)
+    if asked_to_quit:
+        app.quit()
     try:
         root.mainloop()
     finally:
