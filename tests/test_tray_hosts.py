@@ -30,7 +30,7 @@ from tests.tray_hosts import (
     xfce_panel,
 )
 from tray.credentials.keychain import CredentialStore
-from tray.credentials.model import AuthMethod, Credentials
+from tray.credentials.model import AuthMethod, Credentials, SetupStep
 from tray.failures import FailureKind
 from tray.runs.events import AuthFailure
 from tray.runs.spec import RunSpec
@@ -83,6 +83,20 @@ def buttons(window: tk.Misc) -> dict[str, ttk.Button]:
     return found
 
 
+def labels(window: tk.Misc) -> list[str]:
+    found = [str(w.cget("text")) for w in window.winfo_children() if isinstance(w, ttk.Label)]
+    for child in window.winfo_children():
+        found += labels(child)
+    return found
+
+
+def checkbuttons(window: tk.Misc) -> list[ttk.Checkbutton]:
+    found = [w for w in window.winfo_children() if isinstance(w, ttk.Checkbutton)]
+    for child in window.winfo_children():
+        found += checkbuttons(child)
+    return found
+
+
 def click_icon(app: TrayApp) -> ttk.Frame:
     """Click the docked XEmbed icon; the actions window it opens."""
     for window in toplevels(app.root, "Multishot"):
@@ -93,6 +107,7 @@ def click_icon(app: TrayApp) -> ttk.Frame:
     return window  # type: ignore[return-value]
 
 
+@pytest.mark.usefixtures("anthropic")
 def test_under_trayer_a_click_opens_the_actions_window_and_its_actions_work(
     root: tk.Tk, tmp_path: Path, daytona: DaytonaStandIn
 ) -> None:
@@ -107,24 +122,59 @@ def test_under_trayer_a_click_opens_the_actions_window_and_its_actions_work(
                 "Runs…",
                 "Check credentials",
                 "Set up credentials…",
-                "Fix credentials…",
-                "Delete leftover sandboxes",
                 "Log out",
                 "Quit",
-            ]
+            ]  # as in the menu: no Fix credentials… while nothing needs fixing
+            assert "Not set up" in labels(window)  # the menu's account line
             assert actions["Log out"].instate(["disabled"])  # nothing to log out of yet
             actions["New run…"].invoke()  # without credentials: the setup wizard
             pump(root, lambda: app.wizard is not None)
             assert app.wizard is not None
-            close_window(app.wizard.top)
+            app.wizard.cancel()
+
+            buttons(click_icon(app))["Set up credentials…"].invoke()
+            pump(root, lambda: app.wizard is not None)
+            assert app.wizard is not None
+            app.wizard.cancel()
 
             app._set_credentials(CREDENTIALS)
+            told: list[str] = []
+            app.inform = lambda _title, text: told.append(text)
+            buttons(click_icon(app))["Check credentials"].invoke()
+            pump(root, lambda: bool(told), timeout=60)
+            assert "Daytona: valid" in told[0]
+            assert "Claude: valid" in told[0]
+
+            app.auth_error = AuthFailure("r", FailureKind.EXPIRED, "token expired")
+            window = click_icon(app)
+            assert "Daytona: dtn_…good" in labels(window)
+            buttons(window)["Fix credentials…"].invoke()  # the wizard, at the failing step
+            pump(root, lambda: app.wizard is not None and app.wizard.step is SetupStep.CLAUDE)
+            assert app.wizard is not None
+            app.wizard.cancel()
+            app.auth_error = None
+
             buttons(click_icon(app))["Runs…"].invoke()
             pump(root, lambda: app.runs_window is not None)
             buttons(click_icon(app))["New run…"].invoke()
             pump(root, lambda: bool(toplevels(root, "New run")))
             for dialog in toplevels(root, "New run"):
                 dialog.destroy()
+
+            run_id = start_run(app, RunSpec("task", shots=1))
+            pump(root, lambda: app.run_status.get(run_id) == "done", timeout=60)
+            window = click_icon(app)
+            assert any(label.startswith(f"{run_id[-6:]} — ") for label in labels(window))
+            run_actions = buttons(window)
+            assert run_actions["Cancel"].instate(["disabled"])  # it has ended
+            run_actions["Log"].invoke()
+            pump(root, lambda: any(w.title().startswith("Log: ") for w in root.winfo_children()
+                                   if isinstance(w, tk.Toplevel)))  # fmt: skip
+
+            start_at_login = app.start_at_login
+            (toggle,) = checkbuttons(click_icon(app))
+            toggle.invoke()
+            pump(root, lambda: app.start_at_login is not start_at_login)
 
             log_out = buttons(click_icon(app))["Log out"]
             assert log_out.instate(["!disabled"])
@@ -216,7 +266,9 @@ def test_the_tk_loop_keeps_answering_through_state_changes_and_runs(
             close(app)
 
 
-def test_under_xfce_panel_the_native_menu_starts_a_new_run(root: tk.Tk, tmp_path: Path) -> None:
+def test_under_xfce_panel_the_native_menu_starts_a_new_run_and_logs_out(
+    root: tk.Tk, tmp_path: Path
+) -> None:
     with xfce_panel(tmp_path / "panel"):
         app = tray_app(root, tmp_path)
         try:
@@ -224,19 +276,31 @@ def test_under_xfce_panel_the_native_menu_starts_a_new_run(root: tk.Tk, tmp_path
             app._set_credentials(CREDENTIALS)
             pump_for(root, 1.0)  # the panel draws the idle icon
             x, y = find_colour(IDLE_BLUE)
-            opened = threading.Event()
 
-            def open_menu() -> None:  # xdotool waits; Tk must keep running meanwhile
-                xdotool("mousemove", str(x), str(y), "click", "3")
-                time.sleep(1.0)
-                if os.environ.get("MULTISHOT_SCREENSHOTS"):
-                    screenshot(SCREENSHOTS / "tray-menu-xfce.png", (x - 260, 0, x + 60, 280))
-                xdotool("key", "Down", "Return")  # the first item: New run…
-                opened.set()
+            def pick(keys: list[str], screenshot_as: str | None = None) -> None:
+                """Open the icon's menu as a user would and pick an item with the keys
+                (xdotool waits; Tk keeps running meanwhile)."""
+                done = threading.Event()
 
-            threading.Thread(target=open_menu, daemon=True).start()
-            pump(root, opened.is_set)
+                def drive() -> None:
+                    xdotool("mousemove", str(x), str(y), "click", "3")
+                    time.sleep(1.0)
+                    if screenshot_as and os.environ.get("MULTISHOT_SCREENSHOTS"):
+                        screenshot(SCREENSHOTS / screenshot_as, (x - 260, 0, x + 60, 280))
+                    xdotool("key", *keys)
+                    done.set()
+
+                threading.Thread(target=drive, daemon=True).start()
+                pump(root, done.is_set)
+
+            pick(["Down", "Return"], "tray-menu-xfce.png")  # the first item: New run…
             pump(root, lambda: bool(toplevels(root, "New run")))
+            for dialog in toplevels(root, "New run"):
+                dialog.destroy()
+            # New run…, Runs, Check credentials, Set up credentials…, Log out: the arrow
+            # keys skip the account lines, which are not sensitive, and the separators.
+            pick(["Down"] * 5 + ["Return"])
+            pump(root, lambda: app.credentials is None)
         finally:
             close(app)
 
@@ -261,7 +325,7 @@ def test_the_xembed_icon_is_drawn_on_the_panels_own_colour(
             x, y = find_colour(IDLE_BLUE)
             if os.environ.get("MULTISHOT_SCREENSHOTS"):
                 screenshot(ROOT / "docs" / "screenshots" / f"tray-xembed-{panel}.png",
-                           (x - 60, 0, x + 30, 24))  # fmt: skip
+                           (x - 16, 0, x + 16, 24))  # fmt: skip
             assert y < 24
         finally:
             close(app)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import gc
 import logging
 import threading
 import time
@@ -104,8 +105,9 @@ class TrayApp:
         self._icon_update_due = False
         self._icon_updated_at = 0.0
         self.quitting = False
-        # Asks the user to confirm (Tk thread): a modal dialog; tests answer for the user.
+        # Modal dialogs (Tk thread) that ask or tell the user; tests answer for the user.
         self.confirm: Callable[[str, str], bool] = _ask_ok_cancel
+        self.inform: Callable[[str, str], object] = messagebox.showinfo
         self.autostart = autostart or for_this_system()
         self.start_at_login = self.autostart.is_enabled()
         self.leftovers = LeftoverSweeper(
@@ -427,7 +429,7 @@ class TrayApp:
             return
 
         def report(check: CredentialsCheck) -> None:
-            messagebox.showinfo(
+            self.inform(
                 "Multishot credentials",
                 f"Daytona: {check.daytona.status.value} — {check.daytona.message}\n\n"
                 f"Claude: {check.claude.status.value} — {check.claude.message}",
@@ -456,6 +458,9 @@ class TrayApp:
 
     def _wizard_closed(self) -> None:
         self.wizard = None
+        # Its Tk variables die with it: collect them on the Tk thread once this call has
+        # returned; a collection on a worker thread would finalise them there, and fail.
+        self.root.after_idle(gc.collect)
 
     def save_credentials(self, credentials: Credentials, done: Callable[[], None]) -> None:
         def saved(outcome: StorageOutcome) -> None:
@@ -582,20 +587,7 @@ class TrayApp:
     def open_actions(self) -> None:
         from tray.ui.dialogs import ActionsWindow
 
-        has = self.credentials is not None
-        ActionsWindow(
-            self.root,
-            [
-                ("New run…", self._new_run, True),
-                ("Runs…", self._open_runs, True),
-                ("Check credentials", self.check_credentials, has),
-                ("Set up credentials…", self.open_wizard, True),
-                ("Fix credentials…", self.fix_credentials, self.auth_error is not None),
-                ("Delete leftover sandboxes", self.leftovers.sweep_now, self.leftovers.count > 0),
-                ("Log out", self._log_out, has),
-                ("Quit", self._quit, True),
-            ],
-        )
+        ActionsWindow(self.root, self.menu_state(), self)
 
     def _notify_with_icon(self, title: str, body: str) -> None:
         """Where plyer fails: pystray's own balloon (Windows), if the backend has one."""

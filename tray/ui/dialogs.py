@@ -10,8 +10,9 @@ from tkinter import ttk
 from typing import Any
 
 from tray.errors import InvalidRunSpec
-from tray.runs.display import RunOverview, format_cost, format_duration
+from tray.runs.display import RunOverview, format_cost, format_duration, plural
 from tray.runs.spec import DEFAULT_SHOTS, MAX_SHOTS, RunSpec
+from tray.ui.menu import MenuActions, MenuState
 from tray.ui.widgets import PAD, close_window, message
 
 __all__ = [
@@ -193,25 +194,69 @@ class LogViewer:
 
 
 class ActionsWindow:
-    """For tray backends without a menu (pystray's xorg): the same actions as buttons."""
+    """For trays that show no menus (XEmbed): the menu's items in a small window, built
+    from the same state and calling the same actions as the menu."""
 
-    def __init__(
-        self, root: tk.Misc, entries: Sequence[tuple[str, Callable[[], None], bool]]
-    ) -> None:
+    def __init__(self, root: tk.Misc, state: MenuState, actions: MenuActions) -> None:
         self.top = tk.Toplevel(root)
         self.top.title("Multishot")
         self.top.bind("<Escape>", lambda _event: self.top.destroy())
-        frame = ttk.Frame(self.top, padding=PAD)
-        frame.pack(fill="both", expand=True)
-        for text, action, enabled in entries:
-            button = ttk.Button(frame, text=text, command=self._then_close(action))
+        self._frame = ttk.Frame(self.top, padding=PAD)
+        self._frame.pack(fill="both", expand=True)
+        self._button("New run…", actions.new_run)
+        self._button("Runs…", actions.open_runs)
+        for entry in state.runs:
+            row = ttk.Frame(self._frame)
+            row.pack(fill="x", pady=1)
+            ttk.Label(row, text=entry.label).pack(side="left", padx=(PAD, 0))
+            run_id = entry.run_id
+            for text, action, enabled in (
+                ("Cancel", functools.partial(actions.cancel_run, run_id), entry.active),
+                ("Log", functools.partial(actions.show_log, run_id), True),
+                ("Results", functools.partial(actions.open_folder, run_id), True),
+            ):
+                self._button(text, action, enabled, parent=row, side="right")
+        if state.sandboxes_left:
+            left = f"{plural(state.sandboxes_left, 'sandbox')} left running: delete now"
+            self._button(left, actions.delete_leftovers)
+        ttk.Separator(self._frame).pack(fill="x", pady=PAD)
+        for line in state.account_lines:
+            ttk.Label(self._frame, text=line).pack(anchor="w")
+        self._button("Check credentials", actions.check_credentials, state.has_credentials)
+        self._button("Set up credentials…", actions.setup_credentials)
+        if state.auth_error_waiting:
+            self._button("Fix credentials…", actions.fix_credentials)
+        self._button("Log out", actions.log_out, state.has_credentials)
+        ttk.Separator(self._frame).pack(fill="x", pady=PAD)
+        self.start_at_login = tk.BooleanVar(self.top, value=state.start_at_login)
+        ttk.Checkbutton(
+            self._frame,
+            text="Start at login",
+            variable=self.start_at_login,
+            command=self._then_close(actions.toggle_start_at_login),
+        ).pack(anchor="w", pady=2)
+        self._button("Quit", actions.quit)
+
+    def _button(
+        self,
+        text: str,
+        action: Callable[[], None],
+        enabled: bool = True,
+        *,
+        parent: tk.Misc | None = None,
+        side: str = "top",
+    ) -> None:
+        button = ttk.Button(parent or self._frame, text=text, command=self._then_close(action))
+        if side == "top":
             button.pack(fill="x", pady=2)
-            if not enabled:
-                button.state(["disabled"])
+        else:
+            button.pack(side="right", padx=2)
+        if not enabled:
+            button.state(["disabled"])
 
     def _then_close(self, action: Callable[[], None]) -> Callable[[], None]:
         def run() -> None:
-            self.top.destroy()
+            close_window(self.top)
             action()
 
         return run

@@ -72,11 +72,14 @@ def draw_icon(state: IconState, active_shots: int = 0, size: int = SIZE) -> Imag
     unit = size / 64
     draw.ellipse((2 * unit, 2 * unit, 62 * unit, 62 * unit), fill=_COLOURS[state])
     white = (255, 255, 255, 255)
-    _draw_arrows(draw, unit, white)
     label = str(min(active_shots, 99)) if state is IconState.RUNNING and active_shots else None
     label = label or _MARKS.get(state)
-    if label:
-        font = ImageFont.load_default(size=int(22 * unit))
-        draw.ellipse((34 * unit, 30 * unit, 62 * unit, 58 * unit), fill=white)
-        draw.text((48 * unit, 44 * unit), label, fill=_COLOURS[state], font=font, anchor="mm")
+    if not label:
+        _draw_arrows(draw, unit, white)
+        return image
+    # The badge takes the lower right quarter and more: its digits must read at 22 px.
+    _draw_arrows(draw, unit * 0.8, white)
+    font = ImageFont.load_default(size=int((34 if len(label) == 1 else 28) * unit))
+    draw.ellipse((26 * unit, 26 * unit, 64 * unit, 64 * unit), fill=white)
+    draw.text((45 * unit, 45 * unit), label, fill=_COLOURS[state], font=font, anchor="mm")
     return image
