@@ -536,16 +536,25 @@ class TrayApp:
         self.in_worker(apply, applied)
 
     def quit(self) -> None:
+        """The menu's Quit (any thread): with runs going, the user is asked first."""
         self.in_tk(self._quit)
 
-    def _quit(self) -> None:
+    def terminate(self) -> None:
+        """SIGTERM or SIGINT (the session ends, Ctrl-C): quit without asking."""
+        self.in_tk(functools.partial(self._quit, ask=False))
+
+    def _quit(self, *, ask: bool = True) -> None:
         if self.quitting:
             return
         active = len(self.service.active_runs())
-        if active and not self.confirm(
-            "Quit Multishot",
-            f"{plural(active, 'run')} {'is' if active == 1 else 'are'} still going. Quitting "
-            "cancels them and deletes their sandboxes.",
+        if (
+            ask
+            and active
+            and not self.confirm(
+                "Quit Multishot",
+                f"{plural(active, 'run')} {'is' if active == 1 else 'are'} still going. Quitting "
+                "cancels them and deletes their sandboxes.",
+            )
         ):
             return
         self.quitting = True
@@ -557,6 +566,10 @@ class TrayApp:
             if self.icon is not None:
                 self.icon.stop()
             self.notifier.close()
+            # A modal dialog (a message box, its own Tcl loop) would hold the app open
+            # past root.quit(); closing every window ends those loops too.
+            for window in self.root.tk.splitlist(self.root.tk.call("winfo", "children", ".")):
+                self.root.tk.call("destroy", window)
             self.root.quit()
 
         self.in_worker(finish, done, lambda _exc: done(None))

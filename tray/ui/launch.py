@@ -38,13 +38,13 @@ def run_tray_app() -> int:
     root.withdraw()
     app = TrayApp(root, icon=icon)
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: app.quit())
+        signal.signal(signum, lambda *_: app.terminate())
     if app.wakeup_fd is not None:
         signal.set_wakeup_fd(app.wakeup_fd)
     app.start()
     lock.listen(app.show)
     if asked_to_quit:
-        app.quit()
+        app.terminate()
     try:
         root.mainloop()
     finally:
