@@ -15,6 +15,7 @@ own background, and it docks again when the tray restarts.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import select
 import threading
@@ -23,27 +24,14 @@ from typing import Any
 
 from PIL import Image
 
-__all__ = ["XEmbedIcon", "tray_available"]
+__all__ = ["XEmbedIcon"]
+
+log = logging.getLogger(__name__)
 
 _DOCK_REQUEST = 0  # SYSTEM_TRAY_REQUEST_DOCK
 _XEMBED_MAPPED = 1
 _DOCK_WAIT_SECONDS = 1.0
 _SIDE = 24  # the size asked of the tray; it may give another, and the icon is drawn to fit
-
-
-def tray_available() -> bool:
-    """Is an XEmbed system tray running on the display?"""
-    from Xlib import X
-    from Xlib import display as xdisplay
-    from Xlib import error as xerror
-
-    try:
-        connection = xdisplay.Display()
-    except (xerror.DisplayError, OSError):
-        return False
-    with contextlib.closing(connection):
-        selection = connection.intern_atom(f"_NET_SYSTEM_TRAY_S{connection.get_default_screen()}")
-        return bool(connection.get_selection_owner(selection) != X.NONE)
 
 
 class XEmbedIcon:
@@ -63,6 +51,8 @@ class XEmbedIcon:
         self._stopping = False
         self._asked_to_dock = threading.Event()
         self._wake_read, self._wake_write = os.pipe()
+        os.set_blocking(self._wake_write, False)
+        self._pipe_closed = False
         self._thread = threading.Thread(target=self._run, name="tray-xembed", daemon=True)
 
     @property
@@ -99,18 +89,25 @@ class XEmbedIcon:
             self._thread.join(timeout=5)
 
     def _wake(self) -> None:
-        with contextlib.suppress(OSError):  # the pipe is closed once the icon has stopped
-            os.write(self._wake_write, b"\0")
+        with self._lock:
+            if self._pipe_closed:  # the icon has stopped: its numbers may be reused
+                return
+            with contextlib.suppress(BlockingIOError):  # full: the thread is waking anyway
+                os.write(self._wake_write, b"\0")
 
     # -- the owner thread ----------------------------------------------------------------
 
     def _run(self) -> None:
         try:
             _Tray(self, self._asked_to_dock).serve()
+        except Exception:
+            log.exception("the X11 tray icon stopped")
         finally:
             self._asked_to_dock.set()
-            os.close(self._wake_read)
-            os.close(self._wake_write)
+            with self._lock:
+                self._pipe_closed = True
+                os.close(self._wake_read)
+                os.close(self._wake_write)
 
     @property
     def wake_fd(self) -> int:
