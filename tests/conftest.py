@@ -9,8 +9,9 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -18,6 +19,9 @@ from tests.daytona_standin import DaytonaStandIn
 from tests.notification_server import NotificationServer
 from tests.standins import AnthropicStandIn
 from tray.credentials.keychain import ALL_ENTRIES, SERVICE_NAME
+
+if TYPE_CHECKING:
+    import tkinter as tk
 
 ROOT = Path(__file__).resolve().parent.parent
 # The environment scripts/test set up (private D-Bus, keyring folders), before any
@@ -166,6 +170,28 @@ def display() -> Iterator[str]:
             os.environ["DISPLAY"] = previous
         server.terminate()
         server.wait(timeout=10)
+
+
+def until(condition: Callable[[], bool], what: str, timeout: float = 30) -> None:
+    """Wait for something another thread or process does; fail naming it if it doesn't."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def root() -> Iterator[tk.Tk]:
+    """A hidden Tk root on the test's display, destroyed on the Tk thread afterwards."""
+    import tkinter as tk
+
+    from tray.ui.widgets import close_window
+
+    root = tk.Tk()
+    root.withdraw()
+    yield root
+    close_window(root)
 
 
 @pytest.fixture

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, until
 from tests.daytona_standin import VALID_DAYTONA_KEY
 from tests.sni_panel import Host
 from tests.standins import VALID_ANTHROPIC_KEY
-from tests.tray_hosts import until, xfce_panel
+from tests.tray_hosts import xfce_panel
 from tray import __version__
 from tray.credentials.keychain import CredentialStore
 from tray.credentials.model import AuthMethod, Credentials

@@ -8,12 +8,12 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import until
 from tests.daytona_standin import VALID_DAYTONA_KEY, DaytonaStandIn
 from tests.test_engine import API_KEY, Recorder
 from tray.credentials.model import AuthMethod, Credentials
@@ -57,13 +57,6 @@ def engine_of(service: Service) -> EngineProcess:
     return engine
 
 
-def until(condition: Callable[[], bool], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
-
-
 def gone(pid: int) -> bool:
     """The process has ended (a zombie left for a reaper that isn't ours counts as ended)."""
     try:
@@ -75,6 +68,18 @@ def gone(pid: int) -> bool:
 
 def running_shots(recorder: Recorder) -> set[int]:
     return {e.shot.number for e in recorder.of(ShotChanged) if e.shot.status is RUNNING}
+
+
+def start_hanging_run(
+    service: Service, standin: DaytonaStandIn, shots: int
+) -> tuple[str, Recorder]:
+    """A run whose shots all hang in Claude, once every one of them is running."""
+    standin.extra_env["FAKE_CLAUDE_SCENARIO"] = "hang"
+    recorder = Recorder()
+    service.subscribe(recorder)
+    run_id = service.start_run(CREDENTIALS, RunSpec("Hang", shots=shots))
+    until(lambda: running_shots(recorder) == set(range(1, shots + 1)), "every shot to run")
+    return run_id, recorder
 
 
 def test_a_run_goes_through_the_child_which_ends_after_the_last_run(
@@ -93,7 +98,7 @@ def test_a_run_goes_through_the_child_which_ends_after_the_last_run(
     (finished,) = recorder.of(RunFinished)
     assert (finished.run_id, finished.status, finished.succeeded) == (run_id, RunStatus.DONE, 2)
     assert recorder.statuses(1)[-1] is ShotStatus.SUCCEEDED
-    until(lambda: engine.children() == [] and gone(child))
+    until(lambda: engine.children() == [] and gone(child), "the child to end")
     assert standin.live == []
     record = History(tmp_path / "history.sqlite3").find_runs(run_id)[0]
     assert record.status is RunStatus.DONE
@@ -103,28 +108,20 @@ def test_a_run_goes_through_the_child_which_ends_after_the_last_run(
     (next_child,) = engine.children()
     assert next_child != child  # a new child for a new run, once the last one ended
     assert service.wait(second, 90)
-    until(lambda: engine.children() == [])
+    until(lambda: engine.children() == [], "the child to end")
 
 
 def test_cancel_reaches_the_child_and_its_sandboxes_are_deleted(
     service: Service, standin: DaytonaStandIn
 ) -> None:
-    standin.extra_env["FAKE_CLAUDE_SCENARIO"] = "hang"
-    recorder = Recorder()
-    service.subscribe(recorder)
-    run_id = service.start_run(CREDENTIALS, RunSpec("Hang", shots=2))
-    until(
-        lambda: (
-            {e.shot.number for e in recorder.of(ShotChanged) if e.shot.status is RUNNING} == {1, 2}
-        )
-    )
+    run_id, recorder = start_hanging_run(service, standin, shots=2)
 
     assert service.cancel_run(run_id) is CancelOutcome.CANCELLED
     assert service.wait(run_id, 60)
     (finished,) = recorder.of(RunFinished)
     assert finished.status is RunStatus.CANCELLED
     assert standin.live == []
-    until(lambda: engine_of(service).children() == [])
+    until(lambda: engine_of(service).children() == [], "the child to end")
 
 
 def test_a_sweep_runs_in_the_child_and_its_errors_come_back_typed(
@@ -138,7 +135,7 @@ def test_a_sweep_runs_in_the_child_and_its_errors_come_back_typed(
         settings=SETTINGS,
     )
     orphan = orphan_owner.start_run(CREDENTIALS, RunSpec("Hang", shots=1))
-    until(lambda: len(standin.live) == 1)
+    until(lambda: len(standin.live) == 1, "the orphan's sandbox")
     orphan_id = standin.live[0].id
 
     sweep = service.sweep(CREDENTIALS)
@@ -149,18 +146,14 @@ def test_a_sweep_runs_in_the_child_and_its_errors_come_back_typed(
     refused = Credentials("dtn_" + "b" * 30, AuthMethod.API_KEY, anthropic_api_key=API_KEY)
     with pytest.raises(DaytonaKeyRejected):
         service.sweep(refused)
-    until(lambda: engine_of(service).children() == [])
+    until(lambda: engine_of(service).children() == [], "the child to end")
 
 
 def test_a_child_that_dies_ends_its_runs_as_interrupted(
     service: Service, standin: DaytonaStandIn
 ) -> None:
-    standin.extra_env["FAKE_CLAUDE_SCENARIO"] = "hang"
-    recorder = Recorder()
-    service.subscribe(recorder)
-    run_id = service.start_run(CREDENTIALS, RunSpec("Hang", shots=1))
+    run_id, recorder = start_hanging_run(service, standin, shots=1)
     (child,) = engine_of(service).children()
-    until(lambda: running_shots(recorder) == {1})
     os.kill(child, signal.SIGKILL)
 
     assert service.wait(run_id, 30)
@@ -204,8 +197,11 @@ def test_when_the_tray_is_killed_the_child_deletes_its_sandboxes_and_exits(
     try:
         assert parent.stdout is not None
         child = int(parent.stdout.readline())
-        until(lambda: len(standin.created) == 2 and all(s.processes for s in standin.live))
+        until(
+            lambda: len(standin.created) == 2 and all(s.processes for s in standin.live),
+            "both shots to run",
+        )
     finally:
         parent.kill()
         parent.wait(timeout=10)
-    until(lambda: standin.live == [] and gone(child), timeout=60)
+    until(lambda: standin.live == [] and gone(child), "the deletes and the exit", timeout=60)

@@ -30,7 +30,6 @@ from tray.ui.app import TrayApp
 from tray.ui.dialogs import NewRunDialog
 from tray.ui.icons import IconState
 from tray.ui.single_instance import InstanceLock
-from tray.ui.widgets import close_window
 from tray.ui.wizard import SetupWizard
 
 if TYPE_CHECKING:  # importing pystray opens the display; it has no type information
@@ -63,14 +62,6 @@ def pump_for(root: tk.Tk, seconds: float) -> None:
     while time.monotonic() < deadline:
         root.update()
         time.sleep(0.01)
-
-
-@pytest.fixture
-def root() -> Iterator[tk.Tk]:
-    root = tk.Tk()
-    root.withdraw()
-    yield root
-    close_window(root)
 
 
 @pytest.fixture

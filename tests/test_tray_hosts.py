@@ -8,14 +8,13 @@ import os
 import threading
 import time
 import tkinter as tk
-from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 from tkinter import ttk
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, until
 from tests.daytona_standin import VALID_DAYTONA_KEY, DaytonaStandIn
 from tests.standins import VALID_ANTHROPIC_KEY
 from tests.test_tray import SCREENSHOTS, pump, pump_for, start_run
@@ -24,7 +23,6 @@ from tests.tray_hosts import (
     find_colour,
     screenshot,
     trayer,
-    until,
     window_exists,
     xdotool,
     xfce_panel,
@@ -38,7 +36,6 @@ from tray.service import Service
 from tray.ui.app import TrayApp
 from tray.ui.icons import IconState
 from tray.ui.sni import StatusNotifierIcon
-from tray.ui.widgets import close_window
 from tray.ui.xembed import XEmbedIcon
 
 pytestmark = pytest.mark.usefixtures("display", "secret_service")
@@ -47,14 +44,6 @@ CREDENTIALS = Credentials(
     VALID_DAYTONA_KEY, AuthMethod.API_KEY, anthropic_api_key=VALID_ANTHROPIC_KEY
 )
 IDLE_BLUE = (52, 101, 164)
-
-
-@pytest.fixture
-def root() -> Iterator[tk.Tk]:
-    root = tk.Tk()
-    root.withdraw()
-    yield root
-    close_window(root)
 
 
 def tray_app(root: tk.Tk, tmp_path: Path) -> TrayApp:

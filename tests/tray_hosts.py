@@ -6,25 +6,17 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from PIL import ImageGrab
 
+from tests.conftest import until
 from tray.desktop import watcher_available
 
 PANEL_HEIGHT = 24
-
-
-def until(condition: Callable[[], bool], what: str, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 def _system_tray_owner() -> int:
@@ -102,7 +94,7 @@ def docked_window(wm_class: str = "multishot") -> int:
         finally:
             connection.close()
 
-    until(look, f"a docked {wm_class} icon")
+    until(look, f"a docked {wm_class} icon", timeout=20)
     return found[0]
 
 
