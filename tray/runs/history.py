@@ -70,6 +70,19 @@ CREATE TABLE IF NOT EXISTS leftover_sandboxes (
 );
 """
 
+# Columns added after the first release: a history written by an older version gets them
+# when it is opened (SQLite adds a column in place, keeping every row).
+_ADDED_COLUMNS = (
+    ("runs", "base_commit", "TEXT"),
+    ("runs", "parent_run", "TEXT"),
+    ("runs", "parent_shot", "INTEGER"),
+    ("runs", "round", "INTEGER NOT NULL DEFAULT 1"),
+    ("runs", "picked_shot", "INTEGER"),
+    ("shots", "setup_exit_code", "INTEGER"),
+    ("shots", "check_exit_code", "INTEGER"),
+    ("shots", "check_duration_ms", "INTEGER"),
+)
+
 SHOT_FIELDS = (
     "status",
     "detail",
@@ -84,6 +97,9 @@ SHOT_FIELDS = (
     "log_path",
     "patch_path",
     "changed_files",
+    "setup_exit_code",
+    "check_exit_code",
+    "check_duration_ms",
 )
 
 
@@ -105,6 +121,13 @@ class RunRecord:
     owner_pid: int | None
     owner_host: str | None
     cancel_requested: bool
+    base_commit: (
+        str | None
+    )  # the commit every shot started from (a later round: before its parent's changes)
+    parent_run_id: str | None  # a later round: the run and shot it continues
+    parent_shot: int | None
+    round: int  # 1 for a first run
+    picked_shot: int | None  # the winner the user picked
 
     def is_alive(self, now: float | None = None) -> bool:
         """Unfinished, with a recent heartbeat from an owner process that still exists."""
@@ -134,6 +157,9 @@ class ShotRecord:
     log_path: str | None
     patch_path: str | None
     changed_files: list[str]
+    setup_exit_code: int | None
+    check_exit_code: int | None  # None: no check ran
+    check_duration_ms: int | None
 
 
 def _process_exists(pid: int) -> bool:
@@ -160,21 +186,37 @@ class History:
                 self._db.execute("PRAGMA journal_mode=WAL")
                 self._db.execute("PRAGMA busy_timeout=10000")
                 self._db.executescript(_SCHEMA)
+                self._add_missing_columns()
         except (OSError, sqlite3.Error) as exc:
             raise _unreadable(self.path, exc) from None
+
+    def _add_missing_columns(self) -> None:
+        for table, column, declaration in _ADDED_COLUMNS:
+            present = {row["name"] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            if column not in present:
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
     def add_run(
-        self, run_id: str, prompt: str, spec: dict[str, Any], folder: Path, shots: int
+        self,
+        run_id: str,
+        prompt: str,
+        spec: dict[str, Any],
+        folder: Path,
+        shots: int,
+        *,
+        round_number: int = 1,
     ) -> None:
+        """``spec``'s parent_run_id and parent_shot link a later round to the run it continues."""
         now = time.time()
         with self._lock, self._db:
             self._db.execute(
                 "INSERT INTO runs (id, created_at, prompt, spec_json, status, folder, heartbeat_at,"
-                " owner_pid, owner_host) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " owner_pid, owner_host, parent_run, parent_shot, round)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run_id,
                     now,
@@ -185,6 +227,9 @@ class History:
                     now,
                     os.getpid(),
                     socket.gethostname(),
+                    spec.get("parent_run_id"),
+                    spec.get("parent_shot"),
+                    round_number,
                 ),
             )
             self._db.executemany(
@@ -211,6 +256,27 @@ class History:
                 "UPDATE runs SET status = ?, detail = ?, finished_at = ? WHERE id = ?",
                 (status.value, detail, time.time(), run_id),
             )
+
+    def set_base_commit(self, run_id: str, commit: str) -> None:
+        with self._lock, self._db:
+            self._db.execute("UPDATE runs SET base_commit = ? WHERE id = ?", (commit, run_id))
+
+    def pick_shot(self, run_id: str, number: int | None) -> None:
+        """Record the user's winner (None: take the pick back)."""
+        with self._lock, self._db:
+            self._db.execute("UPDATE runs SET picked_shot = ? WHERE id = ?", (number, run_id))
+
+    def rounds(self, run_id: str) -> list[RunRecord]:
+        """The chain of runs that led to ``run_id``, the first round first, ``run_id`` last."""
+        chain: list[RunRecord] = []
+        next_id: str | None = run_id
+        while next_id is not None and all(r.id != next_id for r in chain):
+            record = self.run(next_id)
+            if record is None:
+                break
+            chain.append(record)
+            next_id = record.parent_run_id
+        return chain[::-1]
 
     def heartbeat(self, run_ids: list[str]) -> list[str]:
         """Refresh the given runs' heartbeats; return those another process asked to cancel."""
@@ -337,6 +403,11 @@ def _run_record(row: sqlite3.Row) -> RunRecord:
         owner_pid=row["owner_pid"],
         owner_host=row["owner_host"],
         cancel_requested=bool(row["cancel_requested"]),
+        base_commit=row["base_commit"],
+        parent_run_id=row["parent_run"],
+        parent_shot=row["parent_shot"],
+        round=row["round"],
+        picked_shot=row["picked_shot"],
     )
 
 
@@ -357,4 +428,7 @@ def _shot_record(row: sqlite3.Row) -> ShotRecord:
         log_path=row["log_path"],
         patch_path=row["patch_path"],
         changed_files=json.loads(row["changed_files"]) if row["changed_files"] else [],
+        setup_exit_code=row["setup_exit_code"],
+        check_exit_code=row["check_exit_code"],
+        check_duration_ms=row["check_duration_ms"],
     )

@@ -6,6 +6,8 @@
                         /shot-<n>/stderr.log
                         /shot-<n>/changes.patch
                         /shot-<n>/summary.json
+                        /shot-<n>/check.log   the check's last 200 lines, redacted
+                        /judge.json           the judge's verdict (--judge)
 """
 
 from __future__ import annotations
@@ -42,6 +44,10 @@ class ShotFolder:
     def summary(self) -> Path:
         return self.path / "summary.json"
 
+    @property
+    def check_log(self) -> Path:
+        return self.path / "check.log"
+
 
 @dataclasses.dataclass(frozen=True)
 class RunFolder:
@@ -54,6 +60,10 @@ class RunFolder:
     @property
     def summary(self) -> Path:
         return self.path / "summary.json"
+
+    @property
+    def judge_verdict(self) -> Path:
+        return self.path / "judge.json"
 
     def shot(self, number: int) -> ShotFolder:
         return ShotFolder(self.path / f"shot-{number}")

@@ -10,9 +10,11 @@ from tray.errors import InvalidRunSpec
 from tray.redaction import looks_like_secret
 
 __all__ = [
+    "DEFAULT_CHECK_TIME_LIMIT_MINUTES",
     "DEFAULT_SHOTS",
     "DEFAULT_TIME_LIMIT_MINUTES",
     "MAX_BUDGET_USD",
+    "MAX_COMMAND_CHARS",
     "MAX_HINT_CHARS",
     "MAX_PROMPT_BYTES",
     "MAX_SHOTS",
@@ -31,6 +33,8 @@ MAX_PROMPT_BYTES = 1_000_000  # in UTF-8: the prompt reaches the sandbox as a fi
 MAX_HINT_CHARS = 2_000
 MAX_TURNS = 1_000
 MAX_BUDGET_USD = 1_000.0
+MAX_COMMAND_CHARS = 10_000
+DEFAULT_CHECK_TIME_LIMIT_MINUTES = 10
 
 _BRANCH = re.compile(r"^(?!-)(?!.*\.\.)(?!.*//)[A-Za-z0-9._/\-]{1,200}(?<![./])$")
 # claude-sonnet-4-5, opus, sonnet[1m], us.anthropic.claude-…-v1:0: a letter first, so
@@ -51,6 +55,14 @@ class RunSpec:
     max_budget_usd: float | None = None
     hints: tuple[str, ...] = ()
     time_limit_minutes: int = DEFAULT_TIME_LIMIT_MINUTES
+    # Shell commands run in the repository folder: setup before Claude, check after it.
+    setup: str | None = None
+    check: str | None = None
+    check_time_limit_minutes: int = DEFAULT_CHECK_TIME_LIMIT_MINUTES
+    judge: bool = False  # after the shots, one more session ranks them
+    # A later round starts from this run's shot, its changes committed on top of its base.
+    parent_run_id: str | None = None
+    parent_shot: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "prompt", _check_prompt(self.prompt))
@@ -68,6 +80,15 @@ class RunSpec:
             )
         if self.branch and not self.repo_url:
             raise InvalidRunSpec("A branch needs a repository URL.")
+        object.__setattr__(self, "setup", _check_command(self.setup, "setup command"))
+        object.__setattr__(self, "check", _check_command(self.check, "check command"))
+        _check_range(
+            "check time limit (minutes)", self.check_time_limit_minutes, 1, MAX_TIME_LIMIT_MINUTES
+        )
+        if (self.parent_run_id is None) != (self.parent_shot is None):
+            raise InvalidRunSpec("A later round needs both the run and the shot it continues.")
+        if self.parent_shot is not None:
+            _check_range("shot to continue from", self.parent_shot, MIN_SHOTS, MAX_SHOTS)
 
     def prompt_for(self, shot: int) -> str:
         """The prompt of shot ``shot`` (1-based): the shared prompt plus that shot's hint."""
@@ -98,6 +119,24 @@ def _check_prompt(prompt: str) -> str:
             "Put long material in the repository and refer to it."
         )
     return prompt
+
+
+def _check_command(command: str | None, what: str) -> str | None:
+    """A shell command for the sandbox: None when blank; never a secret, never binary."""
+    if command is None or not command.strip():
+        return None
+    command = command.strip()
+    if len(command) > MAX_COMMAND_CHARS:
+        raise InvalidRunSpec(f"The {what} is too long (at most {MAX_COMMAND_CHARS:,} characters).")
+    if "\0" in command:
+        raise InvalidRunSpec(f"The {what} contains a NUL character.")
+    if looks_like_secret(command):
+        raise InvalidRunSpec(
+            f"The {what} looks like it contains a key or token. Sandboxes get your Claude "
+            "credential already; keep other secrets out of commands (they are stored in "
+            "the run's history)."
+        )
+    return command
 
 
 def _check_optional(value: str | None, pattern: re.Pattern[str], what: str) -> str | None:
