@@ -11,6 +11,7 @@ family (bad input: 2, everything else: 1).
     │   ├── IncompleteCredentials    the chosen method's secret is missing
     │   ├── InvalidRunSpec           a run's prompt, repository, shots, ... are not acceptable
     │   ├── RunNotFound              no run matches the id (or the prefix matches several)
+    │   ├── ShotUnusable             no such shot, still running, or no change to apply
     │   ├── InvalidPatch             a patch is not a git patch, or it changes nothing
     │   └── InvalidApplyTarget       the folder, file or branch to land changes in is not usable
     │       └── BranchExists         the branch to create already exists
@@ -24,6 +25,7 @@ family (bad input: 2, everything else: 1).
     ├── LocalLoginError              this computer's Claude Code login could not be read
     ├── ApplyFailed                  a shot's changes could not be landed in a repository
     │   ├── BaseCommitMissing        the run's starting commit is not in the local clone
+    │   ├── BaseCommitUnknown        the run did not record its starting commit
     │   ├── PatchDoesNotApply        the patch conflicts; carries the conflicting files
     │   └── GitFailed                git is missing, failed, or did not answer in time
     └── DaytonaProblem               Daytona refused or failed a request
@@ -41,6 +43,7 @@ from tray.redaction import redact
 __all__ = [
     "ApplyFailed",
     "BaseCommitMissing",
+    "BaseCommitUnknown",
     "BranchExists",
     "DaytonaKeyRejected",
     "DaytonaProblem",
@@ -66,6 +69,7 @@ __all__ = [
     "RunNotFound",
     "RunNotRecorded",
     "SandboxError",
+    "ShotUnusable",
 ]
 
 
@@ -107,6 +111,12 @@ class NotLoggedIn(MultishotError):
 
 class RunNotFound(InvalidInput):
     title = "No such run"
+
+
+class ShotUnusable(InvalidInput):
+    """The shot asked for does not exist, has not ended, or has no change to pick or apply."""
+
+    title = "That shot can't be used"
 
 
 class InvalidPatch(InvalidInput):
@@ -180,6 +190,12 @@ class ApplyFailed(MultishotError):
 
 class BaseCommitMissing(ApplyFailed):
     title = "The run's starting commit is missing"
+
+
+class BaseCommitUnknown(ApplyFailed):
+    """A run made before Multishot recorded starting commits: only its patch can be saved."""
+
+    title = "The run's starting commit is unknown"
 
 
 class PatchDoesNotApply(ApplyFailed):

@@ -24,10 +24,12 @@ from tray.runs.sweep import Sweep
 
 if TYPE_CHECKING:  # each loaded by the first call that needs it: `status` needs none
     from tray.credentials.validation import CredentialsCheck
+    from tray.runs.compare import RunComparison
     from tray.runs.display import RunOverview
     from tray.runs.engine import Engine
     from tray.runs.events import Subscriber
     from tray.runs.history import History, RunRecord
+    from tray.runs.landing import Applied, ShotChain
     from tray.runs.settings import EngineSettings
     from tray.runs.spec import RunSpec
 
@@ -202,6 +204,72 @@ class Service:
 
         history = self.history
         return [RunOverview(record, history.shots(record.id)) for record in history.runs(limit)]
+
+    # -- compare, pick, apply: local files and git only, no credentials --------------------
+
+    def compare(self, run_prefix: str) -> RunComparison:
+        """The run's shots side by side, ranked, with the judge's verdict if there is one."""
+        from tray.runs.compare import compare_run
+
+        return compare_run(self.history, self.find_run(run_prefix).id)
+
+    def pick(self, run_prefix: str, shot: int | None) -> RunRecord:
+        """Record ``shot`` as the run's winner (None takes the pick back); the updated run."""
+        from tray.runs.landing import ended_shot
+
+        record = self.find_run(run_prefix)
+        if shot is not None:
+            ended_shot(self.history, record, shot)
+        self.history.pick_shot(record.id, shot)
+        return self.find_run(record.id)
+
+    def chain(self, run_prefix: str, shot: int | None = None) -> ShotChain:
+        """What landing ``shot`` (default: the winner) means: its changes after every
+        earlier round's chosen shot."""
+        from tray.errors import ShotUnusable
+        from tray.runs.landing import chain_for
+
+        record = self.find_run(run_prefix)
+        if shot is None:
+            shot = self.compare(record.id).winner
+            if shot is None:
+                raise ShotUnusable(f"Run {record.id} has no shots to apply.")
+        return chain_for(self.history, record, shot)
+
+    def apply(
+        self, run_prefix: str, shot: int | None, to: Path, branch: str | None = None
+    ) -> Applied:
+        """Commit the shot's changes (one commit per round) on a new branch of the clone at
+        ``to``, starting at the run's first commit; the checkout there is never touched.
+        A run made without a repository is applied into the empty or new folder ``to``."""
+        from tray.errors import InvalidApplyTarget
+        from tray.repo.apply import apply_to_branch, apply_to_new_folder
+        from tray.runs.landing import Applied
+
+        chain = self.chain(run_prefix, shot)
+        if chain.repository_url is None:
+            if branch is not None:
+                raise InvalidApplyTarget(
+                    f"Run {chain.run.id} started from an empty repository: its changes go "
+                    "into a new folder, where a branch name has no use. Leave it out."
+                )
+            return Applied(chain, apply_to_new_folder(to, chain.changes))
+        landing = apply_to_branch(
+            to,
+            chain.changes,
+            base=chain.require_base_commit(),
+            branch=branch,
+            repository_url=chain.repository_url,
+        )
+        return Applied(chain, landing)
+
+    def save_patch(self, run_prefix: str, shot: int | None, to: Path) -> Applied:
+        """Write the shot's changes (every round's, in order) into the new patch file ``to``."""
+        from tray.repo.apply import write_patch
+        from tray.runs.landing import Applied
+
+        chain = self.chain(run_prefix, shot)
+        return Applied(chain, write_patch(to, chain.changes))
 
     def recover_after_crash(self, credentials: Credentials) -> Sweep:
         """The one crash-recovery policy, for both shells: after a run died, or while

@@ -28,7 +28,7 @@ from tray.cli.console import (
     Handler,
     exit_code_of,
 )
-from tray.cli.parser import RUN_COMMANDS, build_parser
+from tray.cli.parser import COMPARE_COMMANDS, RUN_COMMANDS, build_parser
 from tray.credentials.keychain import StorageOutcome, fix_for_platform, timeout_setting
 from tray.credentials.model import AuthMethod, Credentials
 from tray.credentials.secret_input import (
@@ -78,6 +78,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from tray.cli.runs import RUN_HANDLERS
 
             return RUN_HANDLERS[args.command](args, service, console)
+        if args.command in COMPARE_COMMANDS:  # local files and git only
+            from tray.cli.compare import COMPARE_HANDLERS
+
+            return COMPARE_HANDLERS[args.command](args, service, console)
         return handlers[args.command](args, service, console)
     except Cancelled:
         console.warn("\nCancelled. Nothing was saved.")

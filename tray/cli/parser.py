@@ -11,9 +11,10 @@ from tray.cli.console import EXIT_USAGE
 from tray.redaction import redact
 from tray.runs.spec import DEFAULT_SHOTS
 
-__all__ = ["RUN_COMMANDS", "build_parser"]
+__all__ = ["COMPARE_COMMANDS", "RUN_COMMANDS", "build_parser"]
 
 RUN_COMMANDS = ("run", "runs", "show", "logs", "cancel", "cleanup")
+COMPARE_COMMANDS = ("compare", "pick", "apply")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -53,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = commands.add_parser("doctor", help="check the desktop services Multishot uses")
     doctor.add_argument("--json", action="store_true", help="print JSON")
     _add_run_commands(commands)
+    _add_compare_commands(commands)
     return parser
 
 
@@ -95,3 +97,36 @@ def _add_run_commands(commands: Any) -> None:
         description="Delete every Multishot sandbox in the Daytona account that no running "
         "run owns, for example after the computer or Multishot was killed.",
     )
+
+
+def _add_compare_commands(commands: Any) -> None:
+    compare = commands.add_parser(
+        "compare",
+        help="a run's shots side by side, ranked",
+        description="Every shot of a run: status, check, files and lines changed, cost, "
+        "time, turns, its rank with the reason, and the judge's reason if a judge ran.",
+    )
+    compare.add_argument("run_id", metavar="RUN")
+    compare.add_argument("--json", action="store_true", help="print JSON (schema in the README)")
+    pick = commands.add_parser("pick", help="record a run's winning shot")
+    pick.add_argument("run_id", metavar="RUN")
+    pick.add_argument("shot", type=int, metavar="SHOT")
+    apply = commands.add_parser(
+        "apply",
+        help="put a shot's changes on a new branch of your clone, or in a patch file",
+        description="Commit a shot's changes (one commit per round) on a new branch that "
+        "starts at the run's starting commit. Your checked-out branch, index and files are "
+        "never touched. Exit 0: applied; 1: could not apply; 2: bad input.",
+    )
+    apply.add_argument("run_id", metavar="RUN")
+    apply.add_argument(
+        "shot", type=int, nargs="?", metavar="SHOT", help="default: the picked or recommended shot"
+    )
+    target = apply.add_mutually_exclusive_group(required=True)
+    target.add_argument(
+        "--to",
+        metavar="PATH",
+        help="your clone of the run's repository (for a run without one: an empty or new folder)",
+    )
+    target.add_argument("--patch", metavar="FILE", help="write the changes to a new patch file")
+    apply.add_argument("--branch", metavar="NAME", help="default: multishot/RUN-shot-N")

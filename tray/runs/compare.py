@@ -13,6 +13,7 @@ from typing import Any
 
 from tray.errors import RunNotFound
 from tray.runs.diffstat import DiffStat, parse_patch
+from tray.runs.display import format_change, format_check
 from tray.runs.history import History, RunRecord, ShotRecord
 from tray.runs.layout import RunFolder
 from tray.runs.ranking import Candidate, rank_shots
@@ -56,6 +57,16 @@ class ShotComparison:
     rank_reason: str
     judge_rank: int | None
     judge_reason: str | None
+
+    @property
+    def check_label(self) -> str:
+        """ "passed (4.2 s)", "failed, exit 1 (3.0 s)", or "—" when no check ran."""
+        check = self.check
+        return "—" if check is None else format_check(check.exit_code, check.duration_ms)
+
+    @property
+    def change_label(self) -> str:
+        return format_change(self.diff.added, self.diff.removed, self.diff.binary_files)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -11,7 +11,15 @@ from tray.runs.status import RunStatus, ShotStatus, count_working
 if TYPE_CHECKING:  # the menu and notices use the words here without the history
     from tray.runs.history import RunRecord, ShotRecord
 
-__all__ = ["RunOverview", "format_cost", "format_duration", "format_reset", "plural"]
+__all__ = [
+    "RunOverview",
+    "format_change",
+    "format_check",
+    "format_cost",
+    "format_duration",
+    "format_reset",
+    "plural",
+]
 
 
 def plural(count: int, noun: str) -> str:
@@ -50,6 +58,22 @@ def format_duration(milliseconds: float | None) -> str:
     return f"{hours} h {minutes:02d} min"
 
 
+def format_check(exit_code: int | None, duration_ms: int | None) -> str:
+    """ "passed (4.2 s)", "failed, exit 1 (3.0 s)", or "—" when no check ran."""
+    if exit_code is None:
+        return "—"
+    took = "" if duration_ms is None else f" ({format_duration(duration_ms)})"
+    return f"passed{took}" if exit_code == 0 else f"failed, exit {exit_code}{took}"
+
+
+def format_change(added: int, removed: int, binary_files: int = 0) -> str:
+    """ "+12 −3", with ", 1 binary" when binary files changed; "—" for no change."""
+    if not (added or removed or binary_files):
+        return "—"
+    lines = f"+{added} −{removed}"
+    return f"{lines}, {binary_files} binary" if binary_files else lines
+
+
 @dataclasses.dataclass(frozen=True)
 class RunOverview:
     """A run from the history with its shots, as both shells list it."""
@@ -63,6 +87,15 @@ class RunOverview:
         if self.record.status is RunStatus.RUNNING and not self.record.is_alive():
             return RunStatus.INTERRUPTED
         return self.record.status
+
+    @property
+    def round(self) -> int:
+        """1 for a first run; a run continuing another is one round more than it."""
+        return self.record.round
+
+    @property
+    def parent_run_id(self) -> str | None:
+        return self.record.parent_run_id
 
     @property
     def succeeded(self) -> int:
