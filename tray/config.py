@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -18,6 +19,9 @@ __all__ = [
     "data_dir",
     "daytona_api_url",
     "log_dir",
+    "read_setting",
+    "settings_path",
+    "write_setting",
 ]
 
 APP_NAME = "multishot"
@@ -45,3 +49,33 @@ def config_dir() -> Path:
 
 def log_dir() -> Path:
     return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
+
+
+def settings_path() -> Path:
+    """Choices the app remembers between sessions (never a secret): one small JSON object."""
+    return config_dir() / "settings.json"
+
+
+def read_setting(name: str) -> str | None:
+    """A remembered choice; None when it was never made or the file cannot be read."""
+    try:
+        value = json.loads(settings_path().read_text(encoding="utf-8")).get(name)
+    except (OSError, ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def write_setting(name: str, value: str) -> None:
+    """Remember a choice (replacing the file whole, so a crash never leaves half of it)."""
+    path = settings_path()
+    try:
+        settings = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        settings = {}
+    if not isinstance(settings, dict):
+        settings = {}
+    settings[name] = value
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(settings, indent=2), encoding="utf-8")
+    temporary.replace(path)

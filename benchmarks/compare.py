@@ -1,0 +1,154 @@
+"""Comparing a big run: `multishot compare --json` and the tray's Compare window.
+
+Run on a display (Xvfb is fine), after `.venv-test/bin/python -m compileall -q tray`:
+    .venv-test/bin/python benchmarks/compare.py [--shots 16] [--megabytes 5]
+
+A run of 16 shots with 5 MB of patches in total is recorded with the real History
+and RunFolder code in a throwaway data folder (each shot edits 40 files in hunks of
+about 60 lines). Then:
+
+1. `multishot compare RUN --json` as a subprocess, the way a user or a script runs
+   it: median wall time (goal: under 200 ms).
+2. The Compare window in the tray app (TrayApp.open_compare): from the call to the
+   window mapped, Tk idle and the first shot's diff shown (goal: under 300 ms),
+   median of several openings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+# Measured commands may write their bytecode, as an installed package has it.
+ENV = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+COMPARE_GOAL_MS = 200
+WINDOW_GOAL_MS = 300
+FILES_PER_SHOT = 40
+
+
+def synthetic_patch(shot: int, size: int) -> bytes:
+    """A text patch of about ``size`` bytes editing FILES_PER_SHOT files, as git writes it."""
+    rng = random.Random(shot)
+    parts = []
+    per_file = size // FILES_PER_SHOT
+    for n in range(FILES_PER_SHOT):
+        path = f"src/package_{n % 7}/module_{n}.py"
+        parts.append(
+            f"diff --git a/{path} b/{path}\nindex 1111111..2222222 100644\n"
+            f"--- a/{path}\n+++ b/{path}\n"
+        )
+        written, start = 0, 1
+        while written < per_file:
+            body = []
+            for line in range(60):
+                text = f"value_{rng.randint(0, 10**6)} = compute({line}, 'shot {shot}')"
+                body.append(("+" if line % 3 else "-" if line % 2 else " ") + text + "\n")
+            added = sum(1 for b in body if b[0] != "-")
+            removed = sum(1 for b in body if b[0] != "+")
+            hunk = f"@@ -{start},{removed} +{start},{added} @@ def function_{start}():\n"
+            chunk = hunk + "".join(body)
+            parts.append(chunk)
+            written += len(chunk)
+            start += 100
+    return "".join(parts).encode()
+
+
+def record_big_run(shots: int, megabytes: float) -> str:
+    from tests.recorded_runs import RecordedShot, record_run
+    from tray.runs.history import History
+    from tray.runs.layout import default_runs_root
+
+    size = int(megabytes * 1_000_000 / shots)
+    recorded = [
+        RecordedShot(
+            synthetic_patch(n, size),
+            check_exit_code=n % 3,
+            check_output="".join(f"test line {k}\n" for k in range(200)),
+            cost_usd=0.1 * n,
+        )
+        for n in range(1, shots + 1)
+    ]
+    history = History()
+    try:
+        return record_run(
+            history, default_runs_root(), recorded, repo_url="https://example.com/r.git"
+        )
+    finally:
+        history.close()
+
+
+def compare_json_ms(run_id: str, runs: int = 15) -> float:
+    command = [sys.executable, "-m", "tray", "compare", run_id, "--json"]
+    for _ in range(3):  # warm: the file cache, and bytecode written once
+        subprocess.run(command, stdout=subprocess.DEVNULL, env=ENV, check=True)
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(command, stdout=subprocess.DEVNULL, env=ENV, check=True)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000
+
+
+def window_open_ms(run_id: str, openings: int = 7) -> float:
+    """Median time from open_compare to the window mapped, idle, with shot 1's diff shown."""
+    import tkinter as tk
+
+    from tray.service import Service
+    from tray.ui.app import TrayApp
+
+    root = tk.Tk()
+    root.withdraw()
+    app = TrayApp(root, service=Service(), with_icon=False)
+    times = []
+    try:
+        for _ in range(openings + 1):  # the first opening loads the modules and the theme
+            started = time.perf_counter()
+            app.open_compare(run_id)
+            while True:
+                root.update()
+                window = app.compare_windows.get(run_id)
+                if window is not None and window.shown_shot == 1 and window.top.winfo_viewable():
+                    break
+            root.update_idletasks()
+            times.append(time.perf_counter() - started)
+            window.close()
+            root.update()
+    finally:
+        app.close()
+        root.destroy()
+    return statistics.median(times[1:]) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shots", type=int, default=16)
+    parser.add_argument("--megabytes", type=float, default=5.0)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="multishot-bench-") as folder:
+        os.environ["XDG_DATA_HOME"] = ENV["XDG_DATA_HOME"] = folder
+        run_id = record_big_run(args.shots, args.megabytes)
+        print(f"A run of {args.shots} shots with {args.megabytes:g} MB of patches.")
+        took = compare_json_ms(run_id)
+        print(f"multishot compare --json: {took:.0f} ms (goal < {COMPARE_GOAL_MS} ms)")
+        if os.environ.get("DISPLAY"):
+            took = window_open_ms(run_id)
+            print(
+                f"Compare window, open to drawn with a diff: {took:.0f} ms "
+                f"(goal < {WINDOW_GOAL_MS} ms)"
+            )
+        else:
+            print("Compare window: skipped, no DISPLAY.")
+
+
+if __name__ == "__main__":
+    main()
