@@ -33,6 +33,7 @@ class ShotSnapshot:
     duration_ms: int | None = None
     patch_path: str | None = None
     failure: FailureKind | None = None
+    check_exit_code: int | None = None  # None: no check ran (yet)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -24,6 +24,7 @@ from tray.failures import FailureKind, policy_for
 from tray.runs.events import AuthFailure, EngineEvent, RunFinished, ScanNotice, Subscriber
 from tray.runs.history import HEARTBEAT_SECONDS, History
 from tray.runs.layout import RunFolder, default_runs_root
+from tray.runs.rounds import round_start
 from tray.runs.settings import EngineSettings
 from tray.runs.shot import Shot, failure_detail
 from tray.runs.spec import RunSpec
@@ -188,6 +189,15 @@ class RunManager:
         if policy_for(event.kind).stops_run:
             self.stop_run(run, event.kind, event.excerpt)
 
+    def note_base_commit(self, run: RunState, shot: int, commit: str) -> None:
+        """A shot's starting commit: the first one becomes the run's, in the history now
+        (a comparison or an apply needs it even if the run never ends well)."""
+        if run.note_base(shot, commit):
+            try:
+                self._history.set_base_commit(run.id, commit)
+            except sqlite3.Error as exc:
+                log.warning("run %s: its starting commit could not be recorded: %s", run.id, exc)
+
     def stop_run(self, run: RunState, kind: FailureKind, excerpt: str) -> None:
         """Stop every shot of the run for this failure; only the first one is announced."""
         if run.stop.set(policy_for(kind).shot_status, failure_detail(kind, excerpt), kind):
@@ -216,6 +226,11 @@ class RunManager:
         shots: list[Shot] = []
         status, detail = RunStatus.FAILED, "The run stopped unexpectedly."
         try:
+            try:
+                run.start = round_start(self._history, run.spec)
+            except MultishotError as exc:  # the shell checked it; the files changed since
+                detail = f"{exc.message} Nothing was started."
+                return
             try:
                 self._record_start(run)
             except (OSError, sqlite3.Error) as exc:
@@ -248,7 +263,16 @@ class RunManager:
         run.folder.path.mkdir(parents=True, exist_ok=True)
         spec = dataclasses.asdict(run.spec)
         run.folder.spec.write_text(json.dumps(spec, indent=2))
-        self._history.add_run(run.id, run.spec.prompt, spec, run.folder.path, run.spec.shots)
+        self._history.add_run(
+            run.id,
+            run.spec.prompt,
+            spec,
+            run.folder.path,
+            run.spec.shots,
+            round_number=run.start.number,
+        )
+        if run.start.base_commit is not None:
+            self.note_base_commit(run, 0, run.start.base_commit)
 
     def _record_end(self, run: RunState, shots: list[Shot], status: RunStatus, detail: str) -> str:
         """Write the run's end; a failure to write is said in the returned detail."""
@@ -258,10 +282,18 @@ class RunManager:
         except sqlite3.Error as exc:
             log.warning("run %s: the history could not record its end: %s", run.id, exc)
             problems.append(f"the history could not record its end ({exc})")
+        if run.moved_base:
+            shots_named = ", ".join(str(n) for n in sorted(run.moved_base))
+            detail += (
+                f" Note: the branch moved while the shots cloned it; shot(s) {shots_named} "
+                f"started from another commit than the run's {run.base_commit}."
+            )
         summary = {
             "run_id": run.id,
             "status": status.value,
             "detail": detail,
+            "base_commit": run.base_commit,
+            "round": run.start.number,
             "succeeded": sum(1 for s in shots if s.status is ShotStatus.SUCCEEDED),
             "shots": [s.summary() for s in shots],
         }

@@ -14,6 +14,7 @@ import json
 import logging
 import shlex
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -22,9 +23,11 @@ from tray.errors import DaytonaKeyRejected, MultishotError, SandboxError
 from tray.failures import FailureKind, policy_for
 from tray.redaction import redact
 from tray.runs.claude import claude_command, retry_label
-from tray.runs.display import format_reset
+from tray.runs.commands import CommandResult, run_command
+from tray.runs.display import format_duration, format_reset, plural
 from tray.runs.events import EngineEvent, ShotChanged, ShotSnapshot
 from tray.runs.history import History
+from tray.runs.layout import ShotFolder
 from tray.runs.log_pipe import ClaudeOutput, LogPipe, ShotLog
 from tray.runs.settings import EngineSettings
 from tray.runs.state import RunState
@@ -37,6 +40,12 @@ __all__ = ["Outcome", "Shot", "ShotEngine"]
 log = logging.getLogger(__name__)
 # A limit that resets at 19:32 may still refuse at 19:32:00.
 RESET_MARGIN_SECONDS = 5.0
+# An empty starting repository's only commit, made identical in every sandbox.
+EMPTY_START_DATE = "2000-01-01T00:00:00+0000"
+_COMMITTER = (
+    "GIT_AUTHOR_NAME=Multishot GIT_AUTHOR_EMAIL=multishot@localhost "
+    "GIT_COMMITTER_NAME=Multishot GIT_COMMITTER_EMAIL=multishot@localhost"
+)
 
 
 class ShotEngine(Protocol):
@@ -51,6 +60,7 @@ class ShotEngine(Protocol):
     def daytona(self) -> DaytonaClient: ...
     def emit(self, event: EngineEvent) -> None: ...
     def report_failure(self, run: RunState, shot: int, event: ScanEvent) -> None: ...
+    def note_base_commit(self, run: RunState, shot: int, commit: str) -> None: ...
     def stop_run(self, run: RunState, kind: FailureKind, excerpt: str) -> None: ...
 
 
@@ -84,11 +94,13 @@ class Shot:
     pipe, what Claude printed and the outcome are already classes of their own.
     """
 
-    def __init__(self, engine: ShotEngine, run: RunState, number: int) -> None:
+    def __init__(
+        self, engine: ShotEngine, run: RunState, number: int, folder: ShotFolder | None = None
+    ) -> None:
         self._engine = engine
         self._run = run
         self.number = number
-        self.folder = run.folder.shot(number)
+        self.folder = folder or run.folder.shot(number)
         self.folder.path.mkdir(parents=True, exist_ok=True)
         self._status = ShotStatus.QUEUED
         self._detail = ""
@@ -101,6 +113,8 @@ class Shot:
         self._exit_code: int | None = None
         self._patch: Path | None = None
         self._changed_files: list[str] = []
+        self._setup_result: CommandResult | None = None
+        self._check_result: CommandResult | None = None
         limit = engine.settings.time_limit_seconds or run.spec.time_limit_minutes * 60
         self._deadline = time.monotonic() + limit
 
@@ -111,7 +125,7 @@ class Shot:
     # -- lifecycle ---------------------------------------------------------------------
 
     def run(self) -> None:
-        self._engine.history.update_shot(self._run.id, self.number, started_at=time.time())
+        self._record(started_at=time.time())
         outcome = self._work()
         self._log.close()
         self._finish(self._delete_sandbox(outcome))
@@ -121,13 +135,7 @@ class Shot:
             self._check_stop()
             self._move(ShotStatus.CREATING)
             sandbox = self._create_sandbox()
-            workspace = self._prepare_workspace(sandbox)
-            self._run_claude(sandbox, workspace)
-            stopping = self._output.stopping_failure
-            if stopping is not None:  # this shot's own output: whatever the run's stop says
-                return self._failed_with(stopping.kind, stopping.excerpt)
-            self._collect(sandbox, workspace)
-            return self._judge_result()
+            return self._use(sandbox, self._prepare_workspace(sandbox))
         except _ShotStop as stop:
             return stop.outcome
         except DaytonaKeyRejected as exc:
@@ -141,6 +149,22 @@ class Shot:
                 ShotStatus.FAILED, f"Unexpected error: {redact(str(exc)) or type(exc).__name__}"
             )
 
+    def _use(self, sandbox: SandboxHandle, workspace: _Workspace) -> Outcome:
+        """The shot's work once its sandbox is ready (the judge's session does less)."""
+        workspace = self._start_round(sandbox, workspace)
+        self._setup(sandbox, workspace)
+        self._run_claude(sandbox, workspace)
+        stopping = self._output.stopping_failure
+        if stopping is not None:  # this shot's own output: whatever the run's stop says
+            return self._failed_with(stopping.kind, stopping.excerpt)
+        self._collect(sandbox, workspace)
+        outcome = self._claude_outcome()
+        # Claude's process ended by itself: its changes are checked even when its result
+        # is an error (turn or budget limit), since they may still be what works.
+        checked = self._check(sandbox, workspace)
+        detail = f"{outcome.detail}; {checked}" if checked else outcome.detail
+        return Outcome(outcome.status, detail)
+
     def _failed_with(self, kind: FailureKind, excerpt: str) -> Outcome:
         self._failure = kind
         return Outcome(policy_for(kind).shot_status, failure_detail(kind, excerpt))
@@ -151,11 +175,12 @@ class Shot:
             raise RuntimeError(f"shot {self.number}: {self._status.name} -> {status.name}")
         self._status, self._detail = status, detail
         try:
-            self._engine.history.update_shot(
-                self._run.id, self.number, status=status.value, detail=detail, **record
-            )
+            self._record(status=status.value, detail=detail, **record)
         finally:
             self._engine.emit(ShotChanged(self.snapshot()))
+
+    def _record(self, **fields: Any) -> None:
+        self._engine.history.update_shot(self._run.id, self.number, **fields)
 
     def _finish(self, outcome: Outcome) -> None:
         if outcome.status is ShotStatus.AUTH_FAILED and self._failure is None:
@@ -232,7 +257,7 @@ class Shot:
                 raise _ShotStop(outcome.status, outcome.detail) from None
             raise _ShotStop(stop.status, stop.detail)
         self._sandbox = sandbox
-        self._engine.history.update_shot(self._run.id, self.number, sandbox_id=sandbox.id)
+        self._record(sandbox_id=sandbox.id)
         return sandbox
 
     def _prepare_workspace(self, sandbox: SandboxHandle) -> _Workspace:
@@ -245,14 +270,25 @@ class Shot:
             sandbox.clone(spec.repo_url, work, spec.branch)
         else:
             self._move(ShotStatus.CLONING, "Starting an empty repository")
+            # Dated, so that it is the same commit in every sandbox and every round.
             self._exec_ok(
                 sandbox,
                 f"git init -q {shlex.quote(work)} && cd {shlex.quote(work)} && "
-                "git -c user.name=Multishot -c user.email=multishot@localhost "
-                "commit -q --allow-empty -m 'Multishot: starting point'",
+                f"{_COMMITTER} GIT_AUTHOR_DATE={EMPTY_START_DATE} "
+                f"GIT_COMMITTER_DATE={EMPTY_START_DATE} "
+                "git commit -q --allow-empty -m 'Multishot: starting point'",
                 "start an empty repository",
             )
+        start = self._run.start.base_commit
+        if start is not None:  # a later round starts where the first one did
+            self._exec_ok(
+                sandbox,
+                f"git checkout -q --detach {shlex.quote(start)}",
+                f"check out the first round's starting commit {start[:12]}",
+                cwd=work,
+            )
         base = self._exec_ok(sandbox, "git rev-parse HEAD", "read the starting commit", cwd=work)
+        self._note_base(base)
         self._check_stop()
         self._move(ShotStatus.PREPARING, "Checking for Claude Code")
         code, _ = sandbox.exec("claude --version", cwd=home)
@@ -271,6 +307,114 @@ class Shot:
         prompt_path = f"{folder}/prompt-{self.number}.txt"
         sandbox.upload(spec.prompt_for(self.number).encode("utf-8"), prompt_path)
         return _Workspace(home, work, base, prompt_path)
+
+    def _note_base(self, commit: str) -> None:
+        self._engine.note_base_commit(self._run, self.number, commit)
+
+    def _start_round(self, sandbox: SandboxHandle, workspace: _Workspace) -> _Workspace:
+        """Commit the earlier rounds' changes: the shot's patch is a diff from there."""
+        changes = self._run.start.changes
+        if not changes:
+            return workspace
+        self._move(ShotStatus.PREPARING, f"Applying the changes of {plural(len(changes), 'round')}")
+        folder = f"{workspace.home}/.multishot"
+        for number, change in enumerate(changes, start=1):
+            # Files, never a command line: a patch is any size and any bytes.
+            patch, message = f"{folder}/round-{number}.patch", f"{folder}/round-{number}.msg"
+            sandbox.upload(change.patch, patch)
+            sandbox.upload(change.commit_message.encode("utf-8"), message)
+            self._exec_ok(
+                sandbox,
+                f"git apply --index --binary {shlex.quote(patch)} && "
+                f"{_COMMITTER} git commit -q --no-verify -F {shlex.quote(message)}",
+                f"apply round {number}'s changes (run {change.run_id}, shot {change.shot})",
+                cwd=workspace.work,
+            )
+        base = self._exec_ok(
+            sandbox, "git rev-parse HEAD", "read the new starting commit", cwd=workspace.work
+        )
+        return dataclasses.replace(workspace, base=base)
+
+    def _setup(self, sandbox: SandboxHandle, workspace: _Workspace) -> None:
+        command = self._run.spec.setup
+        if command is None:
+            return
+        self._check_stop()
+        self._move(ShotStatus.SETTING_UP, "Running the setup command")
+        result = self._user_command(
+            sandbox, workspace, "setup", command, self._deadline - time.monotonic(), self._late
+        )
+        self._setup_result = result
+        self._record(setup_exit_code=result.exit_code)
+        if not result.passed:
+            what = "timed out" if result.timed_out else f"failed with exit code {result.exit_code}"
+            raise _ShotStop(
+                ShotStatus.FAILED,
+                f"The setup command {what}, so Claude did not start. Its last lines:\n"
+                f"{result.last_lines()}",
+            )
+        # What setup made and git does not track (dependencies, caches) is not Claude's
+        # change: keep it out of the patch.
+        self._exec_ok(
+            sandbox,
+            "git ls-files -z --others --exclude-standard --directory | "
+            "xargs -0 -r printf '/%s\\n' >> \"$(git rev-parse --git-path info/exclude)\"",
+            "leave what setup made out of the changes",
+            cwd=workspace.work,
+        )
+
+    def _check(self, sandbox: SandboxHandle, workspace: _Workspace) -> str:
+        """Run the check on the collected changes (it cannot alter them); say how it went."""
+        command = self._run.spec.check
+        if command is None or not self._changed_files:
+            return ""
+        self._move(ShotStatus.CHECKING, "Running the check")
+        limit = self._engine.settings.check_time_limit_seconds
+        minutes = self._run.spec.check_time_limit_minutes
+        result = self._user_command(
+            sandbox, workspace, "check", command, limit or minutes * 60, self._run.stop.wait
+        )
+        self._check_result = result
+        self._record(check_exit_code=result.exit_code, check_duration_ms=result.duration_ms)
+        try:
+            self.folder.check_log.write_text(result.output_tail, encoding="utf-8")
+        except OSError:
+            log.exception("shot %s/%d: no check log written", self._run.id, self.number)
+        if result.timed_out:
+            return f"check timed out after {f'{limit:g} s' if limit else _minutes(minutes)}"
+        if result.passed:
+            return f"check passed in {format_duration(result.duration_ms)}"
+        return f"check failed (exit {result.exit_code})"
+
+    def _user_command(
+        self,
+        sandbox: SandboxHandle,
+        workspace: _Workspace,
+        name: str,
+        command: str,
+        seconds: float,
+        stopped: Callable[[float], bool],
+    ) -> CommandResult:
+        result = run_command(
+            sandbox,
+            name=name,
+            command=command,
+            work=workspace.work,
+            folder=f"{workspace.home}/.multishot",
+            time_limit_seconds=max(1.0, seconds),
+            hidden_env=self._engine.credentials.sandbox_env(),
+            stopped=stopped,
+            poll_seconds=self._engine.settings.poll_seconds,
+        )
+        if result is None:
+            self._check_stop()
+            raise AssertionError("a command stopped early with no reason to stop")
+        return result
+
+    def _late(self, seconds: float) -> bool:
+        """Wait up to ``seconds``; True once the run stops or the shot's time is up."""
+        remaining = self._deadline - time.monotonic()
+        return self._run.stop.wait(max(0.0, min(seconds, remaining))) or remaining <= seconds
 
     def _run_claude(self, sandbox: SandboxHandle, workspace: _Workspace) -> None:
         settings = self._engine.settings
@@ -368,7 +512,7 @@ class Shot:
             n for n in sandbox.download(names).decode("utf-8", "replace").split("\0") if n
         ]
 
-    def _judge_result(self) -> Outcome:
+    def _claude_outcome(self) -> Outcome:
         last = self._output.last_failure
         if last is not None and last.kind is FailureKind.SESSION_LIMIT:
             self._failure = last.kind
@@ -440,6 +584,8 @@ class Shot:
             "changed_files": self._changed_files,
             "patch": str(self._patch) if self._patch else None,
             "log": str(self.folder.stdout_log),
+            "setup_exit_code": self._setup_result.exit_code if self._setup_result else None,
+            "check": None if self._check_result is None else _check_summary(self._check_result),
         }
 
     def snapshot(self) -> ShotSnapshot:
@@ -453,7 +599,17 @@ class Shot:
             duration_ms=_integer(result.get("duration_ms")),
             patch_path=str(self._patch) if self._patch else None,
             failure=self._failure,
+            check_exit_code=self._check_result.exit_code if self._check_result else None,
         )
+
+
+def _check_summary(result: CommandResult) -> dict[str, Any]:
+    return {
+        "exit_code": result.exit_code,
+        "passed": result.passed,
+        "timed_out": result.timed_out,
+        "duration_ms": result.duration_ms,
+    }
 
 
 def _seconds_until(when: dt.datetime | None) -> float | None:
