@@ -10,9 +10,12 @@ import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
+from tests.git_repos import GitRepo
+from tray.runs.diffstat import parse_patch
 from tray.runs.history import History
 from tray.runs.layout import RunFolder
 from tray.runs.status import RunStatus, ShotStatus
+from tray.runs.verdict import JudgeRanking, JudgeVerdict, write_verdict
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,9 +73,86 @@ def record_run(
         if shot.patch is not None:
             shot_folder.patch.write_bytes(shot.patch)
             fields["patch_path"] = str(shot_folder.patch)
+            fields["changed_files"] = list(parse_patch(shot.patch).paths)
         if shot.check_exit_code is not None:
             shot_folder.check_log.write_text(shot.check_output, encoding="utf-8")
         history.update_shot(run_id, number, **fields)
     if finished:
         history.finish_run(run_id, RunStatus.DONE, "")
+    return run_id
+
+
+PROMPT = (
+    "Make the date parser accept ISO week dates (2024-W05-3) and keep every existing test passing."
+)
+PARSER = """def parse(text):
+    year, month, day = text.split("-")
+    return date(int(year), int(month), int(day))
+"""
+
+
+def three_shot_run(history: History, results_root: Path, folder: Path) -> str:
+    """Three shots at one prompt, the repository they started from in ``folder``: shot 1
+    passes the check (the judge's first choice), shot 2 fails it, shot 3 changed nothing."""
+    origin = GitRepo.init(folder / "origin")
+    origin.write("dates/parser.py", PARSER)
+    origin.write("tests/test_parser.py", "def test_plain():\n    assert parse('2024-01-31')\n")
+    base = origin.commit("start")
+
+    def shot(name: str, files: dict[str, str]) -> bytes:
+        sandbox = GitRepo(folder / name)
+        origin.git("clone", "-q", str(origin.path), str(sandbox.path))
+        for path, content in files.items():
+            sandbox.write(path, content)
+        return sandbox.shot_patch(base)
+
+    week = PARSER.replace(
+        '    year, month, day = text.split("-")\n',
+        '    if "-W" in text:\n        return date.fromisocalendar(*_week(text))\n'
+        '    year, month, day = text.split("-")\n',
+    ) + (
+        "\n\ndef _week(text):\n"
+        '    year, week, day = text.replace("W", "").split("-")\n'
+        "    return int(year), int(week), int(day)\n"
+    )
+    calendar = week.replace("int(day))\n", "int(day))  # a calendar date\n")
+    test = "\n\ndef test_week():\n    assert parse('2024-W05-3') == date(2024, 1, 31)\n"
+    run_id = record_run(
+        history,
+        results_root,
+        [
+            RecordedShot(
+                shot("one", {"dates/parser.py": calendar, "tests/test_week.py": test}),
+                check_exit_code=0,
+                cost_usd=0.41,
+                duration_ms=148_000,
+                turns=12,
+            ),
+            RecordedShot(
+                shot("two", {"dates/parser.py": week.replace("fromisocalendar", "from_iso")}),
+                check_exit_code=1,
+                cost_usd=0.29,
+                duration_ms=97_000,
+                turns=9,
+            ),
+            RecordedShot(b"", cost_usd=0.12, duration_ms=40_000, turns=4),  # no check: no change
+        ],
+        prompt=PROMPT,
+        repo_url="https://github.com/octo/dates.git",
+        base_commit=base,
+        check="pytest -q",
+    )
+    record = history.run(run_id)
+    assert record is not None
+    write_verdict(
+        Path(record.folder) / "judge.json",
+        JudgeVerdict(
+            (
+                JudgeRanking(1, 1, "Uses the standard library's ISO calendar and adds a test."),
+                JudgeRanking(2, 2, "Calls a function that does not exist; its check fails."),
+                JudgeRanking(3, 3, "Made no change."),
+            ),
+            cost_usd=0.05,
+        ),
+    )
     return run_id

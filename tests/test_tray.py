@@ -620,10 +620,13 @@ def test_a_finished_run_offers_its_results_and_the_runs_window(
         pump(app.root, lambda: len(server.received) >= 1)
         (note,) = server.received
         assert note.summary == "Run finished"
-        assert note.actions[1::2] == ("Open results", "Runs")
+        assert note.actions[1::2] == ("Compare", "Open results", "Runs")  # it made changes
         assert note.urgency == 1
         server.press(note, "Runs")
         pump(app.root, lambda: app.runs_window is not None)
+        server.press(note, "Compare")
+        pump(app.root, lambda: run_id in app.compare_windows)
+        assert app.compare_windows[run_id].tree.get_children() == ("1",)
 
 
 def test_a_second_launch_brings_the_running_app_forward(app: TrayApp) -> None:

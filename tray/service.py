@@ -242,26 +242,9 @@ class Service:
         """Commit the shot's changes (one commit per round) on a new branch of the clone at
         ``to``, starting at the run's first commit; the checkout there is never touched.
         A run made without a repository is applied into the empty or new folder ``to``."""
-        from tray.errors import InvalidApplyTarget
-        from tray.repo.apply import apply_to_branch, apply_to_new_folder
-        from tray.runs.landing import Applied
+        from tray.runs.landing import land
 
-        chain = self.chain(run_prefix, shot)
-        if chain.repository_url is None:
-            if branch is not None:
-                raise InvalidApplyTarget(
-                    f"Run {chain.run.id} started from an empty repository: its changes go "
-                    "into a new folder, where a branch name has no use. Leave it out."
-                )
-            return Applied(chain, apply_to_new_folder(to, chain.changes))
-        landing = apply_to_branch(
-            to,
-            chain.changes,
-            base=chain.require_base_commit(),
-            branch=branch,
-            repository_url=chain.repository_url,
-        )
-        return Applied(chain, landing)
+        return land(self.chain(run_prefix, shot), to, branch)
 
     def save_patch(self, run_prefix: str, shot: int | None, to: Path) -> Applied:
         """Write the shot's changes (every round's, in order) into the new patch file ``to``."""

@@ -15,7 +15,7 @@ from pathlib import Path
 from tray.cli.console import EXIT_OK, Console, Handler
 from tray.errors import InvalidApplyTarget
 from tray.runs.compare import RunComparison, ShotComparison
-from tray.runs.display import format_cost, format_duration, plural
+from tray.runs.display import format_cost, format_duration
 from tray.runs.landing import Applied
 from tray.service import Service
 
@@ -142,31 +142,12 @@ def _apply(args: argparse.Namespace, service: Service, console: Console) -> int:
 
 
 def _said(applied: Applied) -> str:
-    """What was done, in words: where, which branch, the commits, the files."""
-    chain, landing = applied.chain, applied.landing
-    what = f"shot {chain.shot} of run {chain.run.id}"
-    if chain.rounds > 1:
-        what += f" with the chosen shots of its {chain.rounds - 1} earlier rounds"
-    files = plural(len(landing.files), "file")
-    if landing.branch is None:
-        return (
-            f"Wrote the changes of {what} to {landing.target} ({files}).\n"
-            f"Apply it in a clone at the run's starting commit with: git apply {landing.target}"
-        )
-    commits = "\n".join(
+    """What was done, then each new commit (a patch file has none)."""
+    commits = [
         f"  {commit[:12]}  {change.commit_message.splitlines()[0]}"
-        for commit, change in zip(landing.commits, chain.changes, strict=True)
-    )
-    if chain.repository_url is None:
-        where = f"in the new repository {landing.target}, branch {landing.branch}"
-        untouched = ""
-    else:
-        where = f"on the new branch {landing.branch} of {landing.target}"
-        untouched = "\nYour checked-out branch, index and files were not touched."
-    return (
-        f"Applied {what} {where} ({plural(len(landing.commits), 'commit')}, {files}):\n"
-        f"{commits}{untouched}"
-    )
+        for commit, change in zip(applied.landing.commits, applied.chain.changes, strict=False)
+    ]
+    return "\n".join([applied.in_words(), *commits])
 
 
 def _terminal_width() -> int:

@@ -2,22 +2,24 @@
 
 A later round's sandboxes started from the first round's commit with each earlier
 round's chosen shot committed on top, so its patch only applies after theirs. This
-module walks the chain of rounds (``History.rounds``) back to the first and collects
-those patches in order, each as a :class:`~tray.repo.apply.Change` that becomes one
-commit; :mod:`tray.repo.apply` lands them. Local files only: no network, no keychain.
+module walks the chain of rounds back to the first and collects those patches in order
+(:func:`tray.runs.rounds.chain_changes`, the same chain a later round starts from),
+each a :class:`~tray.repo.apply.Change` that becomes one commit; :mod:`tray.repo.apply`
+lands them. Local files only: no network, no keychain.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import itertools
 from pathlib import Path
 
-from tray.errors import ApplyFailed, BaseCommitUnknown, ShotUnusable
-from tray.repo.apply import Change, Landing
+from tray.errors import ApplyFailed, BaseCommitUnknown, InvalidApplyTarget, ShotUnusable
+from tray.repo.apply import Change, Landing, apply_to_branch, apply_to_new_folder
+from tray.runs.display import plural
 from tray.runs.history import History, RunRecord, ShotRecord
+from tray.runs.rounds import chain_changes
 
-__all__ = ["Applied", "ShotChain", "chain_for", "ended_shot"]
+__all__ = ["Applied", "ShotChain", "chain_for", "ended_shot", "land"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,6 +53,29 @@ class Applied:
     chain: ShotChain
     landing: Landing
 
+    def in_words(self) -> str:
+        """What was done, in a sentence or two."""
+        chain, landing = self.chain, self.landing
+        what = f"shot {chain.shot} of run {chain.run.id}"
+        if chain.rounds > 1:
+            what += f" with the chosen shots of its {chain.rounds - 1} earlier rounds"
+        files = plural(len(landing.files), "file")
+        if landing.branch is None:
+            return (
+                f"Wrote the changes of {what} to {landing.target} ({files}). Apply them "
+                f"in a clone at the run's starting commit with: git apply {landing.target}"
+            )
+        commits = plural(len(landing.commits), "commit")
+        if chain.repository_url is None:
+            return (
+                f"Applied {what} in the new repository {landing.target}, branch "
+                f"{landing.branch} ({commits}, {files})."
+            )
+        return (
+            f"Applied {what} on the new branch {landing.branch} of {landing.target} "
+            f"({commits}, {files}). Your checked-out branch, index and files were not touched."
+        )
+
 
 def ended_shot(history: History, run: RunRecord, number: int) -> ShotRecord:
     """Shot ``number`` of ``run`` once it has ended; ShotUnusable saying why otherwise."""
@@ -71,10 +96,14 @@ def ended_shot(history: History, run: RunRecord, number: int) -> ShotRecord:
 def chain_for(history: History, run: RunRecord, number: int) -> ShotChain:
     """The changes that landing shot ``number`` of ``run`` makes, every round's in order.
 
-    ShotUnusable when that shot has not ended or changed nothing; ApplyFailed when an
-    earlier round is gone from the history or its patch file is missing.
+    ShotUnusable when that shot has not ended or changed nothing; InvalidRunSpec when an
+    earlier round's changes are gone; ApplyFailed when an earlier round left the history.
     """
     shot = ended_shot(history, run, number)
+    if not shot.patch_path or not shot.changed_files:
+        raise ShotUnusable(
+            f"Shot {number} of run {run.id} changed nothing: there is nothing to apply."
+        )
     rounds = history.rounds(run.id)
     first = rounds[0]
     if first.parent_run_id is not None:
@@ -82,42 +111,31 @@ def chain_for(history: History, run: RunRecord, number: int) -> ShotChain:
             f"Run {run.id} continues run {first.parent_run_id}, which is no longer in the "
             "history: the changes of its earlier rounds cannot be found."
         )
-    changes: list[Change] = []
-    for earlier, later in itertools.pairwise(rounds):
-        chosen = later.parent_shot
-        if chosen is None:
-            continue
-        patch = _patch_of(ended_shot(history, earlier, chosen), earlier)
-        if patch.strip():
-            changes.append(Change(earlier.id, chosen, earlier.prompt, patch))
-    patch = _patch_of(shot, run)
-    if not patch.strip():
-        raise ShotUnusable(
-            f"Shot {number} of run {run.id} changed nothing: there is nothing to apply."
-        )
-    changes.append(Change(run.id, number, run.prompt, patch))
     repository = first.spec.get("repo_url")
     return ShotChain(
         run,
         number,
-        tuple(changes),
+        chain_changes(history, rounds, number),
         first.base_commit or run.base_commit,
         repository if isinstance(repository, str) else None,
     )
 
 
-def _patch_of(shot: ShotRecord, run: RunRecord) -> bytes:
-    if not shot.patch_path:
-        return b""
-    try:
-        return Path(shot.patch_path).read_bytes()
-    except FileNotFoundError:
-        raise ApplyFailed(
-            f"The patch of shot {shot.number} of run {run.id} is gone ({shot.patch_path}): "
-            "its results folder was moved or deleted."
-        ) from None
-    except OSError as exc:
-        raise ApplyFailed(
-            f"Cannot read the patch of shot {shot.number} of run {run.id} "
-            f"({shot.patch_path}): {exc.strerror}."
-        ) from None
+def land(chain: ShotChain, to: Path, branch: str | None) -> Applied:
+    """Commit the chain on a new branch of the clone at ``to`` (at the first round's starting
+    commit), or, for a run that started from an empty repository, in the new folder ``to``."""
+    if chain.repository_url is None:
+        if branch is not None:
+            raise InvalidApplyTarget(
+                f"Run {chain.run.id} started from an empty repository: its changes go "
+                "into a new folder, where a branch name has no use. Leave it out."
+            )
+        return Applied(chain, apply_to_new_folder(to, chain.changes))
+    landing = apply_to_branch(
+        to,
+        chain.changes,
+        base=chain.require_base_commit(),
+        branch=branch,
+        repository_url=chain.repository_url,
+    )
+    return Applied(chain, landing)

@@ -47,8 +47,12 @@ from tray.ui.widgets import open_path
 
 if TYPE_CHECKING:  # windows, and what only they use, load when one first opens
     from tray.credentials.validation import CredentialsCheck
+    from tray.runs.compare import RunComparison
     from tray.runs.display import RunOverview
+    from tray.runs.history import RunRecord
     from tray.runs.spec import RunSpec
+    from tray.ui.compare_window import CompareWindow
+    from tray.ui.continue_dialog import ContinueAnswers, ContinueDialog
     from tray.ui.dialogs import RunsWindow
     from tray.ui.wizard import SetupWizard
 
@@ -108,6 +112,11 @@ class TrayApp:
         # Modal dialogs (Tk thread) that ask or tell the user; tests answer for the user.
         self.confirm: Callable[[str, str], bool] = _ask_ok_cancel
         self.inform: Callable[[str, str], object] = messagebox.showinfo
+        # File choosers (Tk thread, modal): where to apply a shot, where to save its patch.
+        self.choose_folder: Callable[[str, Path | None], Path | None] = _ask_folder
+        self.choose_patch_file: Callable[[str, str], Path | None] = _ask_patch_file
+        self.compare_windows: dict[str, CompareWindow] = {}
+        self.continue_dialog: ContinueDialog | None = None
         self.autostart = autostart or for_this_system()
         self.start_at_login = self.autostart.is_enabled()
         self.leftovers = LeftoverSweeper(
@@ -297,19 +306,31 @@ class TrayApp:
         elif isinstance(event, RunFinished):
             self.run_status[event.run_id] = event.status
             if event.failure is None:  # a failure that stopped the run was announced already
-                notice = messages.run_finished_notice(event.status, event.succeeded, event.total)
                 run_id = event.run_id
-                buttons = (
-                    NoticeAction(
-                        "Open results", lambda: self.in_tk(lambda: self.open_folder(run_id))
-                    ),
-                    NoticeAction("Runs", self.open_runs),
+                self.in_worker(
+                    lambda: self._made_changes(run_id),
+                    functools.partial(self._notify_finished, event),
+                    lambda _error: self._notify_finished(event, False),
                 )
-                self.notifier.notify(dataclasses.replace(notice, actions=buttons))
             if event.sandboxes_left:
                 self.notifier.notify(messages.sandboxes_left_notice(event.sandboxes_left))
                 self.leftovers.found(event.sandboxes_left)
         self.refresh()
+
+    def _made_changes(self, run_id: str) -> bool:
+        """Whether a shot of the run changed something (a worker: it reads the history)."""
+        return any(shot.changed_files for shot in self.service.history.shots(run_id))
+
+    def _notify_finished(self, event: RunFinished, made_changes: bool) -> None:
+        notice = messages.run_finished_notice(event.status, event.succeeded, event.total)
+        run_id = event.run_id
+        compare = (NoticeAction("Compare", lambda: self.open_compare(run_id)),)
+        buttons = (
+            *(compare if made_changes else ()),
+            NoticeAction("Open results", lambda: self.in_tk(lambda: self.open_folder(run_id))),
+            NoticeAction("Runs", self.open_runs),
+        )
+        self.notifier.notify(dataclasses.replace(notice, actions=buttons))
 
     def _on_scan(self, notice: ScanNotice) -> None:
         kind = notice.event.kind
@@ -422,6 +443,89 @@ class TrayApp:
             log.info("could not read the run history: %s", error)
 
         self.in_worker(read, show, failed)
+
+    # -- compare, pick, apply, continue ----------------------------------------------------
+
+    def open_compare(self, run_id: str) -> None:
+        """The run's Compare window (any thread); brought forward if it is open already."""
+        self.in_tk(functools.partial(self._open_compare, run_id))
+
+    def _open_compare(self, run_id: str) -> None:
+        if self._raise_compare(run_id):
+            return
+
+        def read() -> tuple[RunComparison, Path | None]:
+            from tray.ui.compare_window import last_folder
+
+            return self.service.compare(run_id), last_folder()
+
+        def show(found: tuple[RunComparison, Path | None]) -> None:
+            comparison, folder = found
+            if self._raise_compare(comparison.run.id):
+                return
+            from tray.ui.compare_window import CompareWindow
+
+            window = CompareWindow(self.root, self, comparison, folder)
+            self.compare_windows[comparison.run.id] = window
+
+        self.in_worker(read, show, self._inform_error)
+
+    def _raise_compare(self, run_id: str) -> bool:
+        window = self.compare_windows.get(run_id)
+        if window is None or not window.top.winfo_exists():
+            return False
+        window.top.deiconify()
+        window.top.lift()
+        return True
+
+    def compare_closed(self, run_id: str) -> None:
+        self.compare_windows.pop(run_id, None)
+
+    def continue_from(self, run_id: str, shot: int) -> None:
+        """Ask for the next round's prompt, the run's settings prefilled, then start it."""
+        if self.credentials is None:
+            self.open_wizard()
+            return
+
+        def ask(run: RunRecord) -> None:
+            from tray.ui.continue_dialog import ContinueDialog
+
+            self.continue_dialog = ContinueDialog(
+                self.root, run, shot, functools.partial(self._start_round, run.id, shot)
+            )
+
+        self.in_worker(lambda: self.service.find_run(run_id), ask, self._inform_error)
+
+    def _start_round(
+        self,
+        run_id: str,
+        shot: int,
+        answers: ContinueAnswers,
+        started: Callable[[], None],
+        refused: Callable[[str], None],
+    ) -> None:
+        def build() -> RunSpec:
+            from tray.runs.rounds import continue_spec
+
+            return continue_spec(
+                self.service.history,
+                run_id,
+                shot,
+                answers.prompt,
+                shots=answers.shots,
+                model=answers.model,
+                setup=answers.setup,
+                check=answers.check,
+            )
+
+        def start(spec: RunSpec) -> None:
+            started()
+            self.start_run(spec)
+
+        def failed(error: Exception) -> None:
+            refused(error.message if isinstance(error, MultishotError) else str(error))
+
+        self.in_worker(build, start, failed)
 
     def check_credentials(self) -> None:
         credentials = self.credentials
@@ -608,11 +712,38 @@ class TrayApp:
         if icon is not None and getattr(icon, "HAS_NOTIFICATION", False):
             icon.notify(body, title)
 
+    def _inform_error(self, error: Exception) -> None:
+        if isinstance(error, MultishotError):
+            self.inform(error.title, error.message)
+        else:
+            self.inform("Multishot", str(error))
+
     def _show_error(self, error: Exception) -> None:
         if isinstance(error, MultishotError):
             messagebox.showerror(error.title, error.message)
         else:
             messagebox.showerror("Multishot", str(error))
+
+
+def _ask_folder(title: str, start: Path | None) -> Path | None:
+    from tkinter import filedialog
+
+    chosen = filedialog.askdirectory(
+        title=title, initialdir=str(start) if start else None, mustexist=False
+    )
+    return Path(chosen) if chosen else None
+
+
+def _ask_patch_file(title: str, suggested: str) -> Path | None:
+    from tkinter import filedialog
+
+    chosen = filedialog.asksaveasfilename(
+        title=title,
+        initialfile=suggested,
+        defaultextension=".patch",
+        filetypes=[("Patches", "*.patch"), ("All files", "*")],
+    )
+    return Path(chosen) if chosen else None
 
 
 def _ask_ok_cancel(title: str, text: str) -> bool:

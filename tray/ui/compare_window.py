@@ -24,12 +24,12 @@ from tray.ui import style
 from tray.ui.diff_view import DiffView
 from tray.ui.widgets import close_window
 
-__all__ = ["COLUMNS", "CompareActions", "CompareWindow", "landed_words"]
+__all__ = ["COLUMNS", "CompareActions", "CompareWindow", "last_folder"]
 
 T = TypeVar("T")
 
 COLUMNS = (
-    ("shot", "Shot", 80),
+    ("shot", "Shot", 140),
     ("status", "Status", 110),
     ("check", "Check", 160),
     ("change", "+/−", 110),
@@ -141,7 +141,9 @@ class CompareWindow:
         self.comparison = comparison
         run = comparison.run
         selected = self.selected_shot or comparison.winner or 1
-        heading = [f"Round {run.round} · {run.status.label} · {plural(len(comparison.shots), 'shot')}"]
+        heading = [
+            f"Round {run.round} · {run.status.label} · {plural(len(comparison.shots), 'shot')}"
+        ]
         check = run.spec.get("check")
         heading.append(f"Check: {check}" if check else "No check command")
         if run.parent_run_id:
@@ -221,7 +223,7 @@ class CompareWindow:
         self.shown_shot = number
 
     def _file_selected(self, _event: object) -> None:
-        chosen = self.files.curselection()
+        chosen = self.files.curselection()  # type: ignore[no-untyped-call]
         if chosen:
             self.diff.scroll_to_file(int(chosen[0]))
 
@@ -280,7 +282,7 @@ class CompareWindow:
             config.write_setting(_LAST_FOLDER, str(folder))
             return service.apply(self.run_id, number, folder)
 
-        self.actions.in_worker(work, lambda applied: self.say(landed_words(applied)), self._failed)
+        self.actions.in_worker(work, lambda applied: self.say(applied.in_words()), self._failed)
 
     def save_patch(self) -> None:
         number = self.selected_shot
@@ -294,7 +296,7 @@ class CompareWindow:
         service = self.actions.service
         self.actions.in_worker(
             lambda: service.save_patch(self.run_id, number, target),
-            lambda applied: self.say(landed_words(applied)),
+            lambda applied: self.say(applied.in_words()),
             self._failed,
         )
 
@@ -307,24 +309,6 @@ class CompareWindow:
         if self.top.winfo_exists():
             close_window(self.top)
         self.actions.compare_closed(self.run_id)
-
-
-def landed_words(applied: Applied) -> str:
-    """What applying or saving did, in a sentence or two."""
-    chain, landing = applied.chain, applied.landing
-    files = plural(len(landing.files), "file")
-    if landing.branch is None:
-        return f"Saved the changes of shot {chain.shot} ({files}) to {landing.target}."
-    commits = plural(len(landing.commits), "commit")
-    if chain.repository_url is None:
-        return (
-            f"Applied shot {chain.shot} in the new repository {landing.target} "
-            f"({commits}, {files})."
-        )
-    return (
-        f"Applied shot {chain.shot} on the new branch {landing.branch} in {landing.target} "
-        f"({commits}, {files}). Your checked-out branch and files were not touched."
-    )
 
 
 def _short_prompt(prompt: str, limit: int) -> str:

@@ -212,6 +212,7 @@ class ActionsWindow:
             run_id = entry.run_id
             for text, action, enabled in (
                 ("Cancel", functools.partial(actions.cancel_run, run_id), entry.active),
+                ("Compare", functools.partial(actions.open_compare, run_id), not entry.active),
                 ("Log", functools.partial(actions.show_log, run_id), True),
                 ("Results", functools.partial(actions.open_folder, run_id), True),
             ):

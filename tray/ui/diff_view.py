@@ -70,7 +70,6 @@ class DiffView(ttk.Frame):
             height=24,
             background=colours.background,
             foreground=colours.text,
-            insertwidth=0,
             undo=False,
             borderwidth=0,
             highlightthickness=1,
@@ -105,10 +104,9 @@ class DiffView(ttk.Frame):
         self.find_entry.bind("<KP_Enter>", lambda _event: self._find_and_stay())
         self.find_entry.bind("<Escape>", lambda _event: self._close_find())
         self.find_text.trace_add("write", lambda *_: self._find_from_top())
-        # Read-only, yet selectable and copyable: every key that would edit is swallowed.
-        self.text.bind("<Key>", self._read_only_key)
-        for key in ("<<Paste>>", "<<Cut>>", "<<Clear>>", "<<PasteSelection>>"):
-            self.text.bind(key, lambda _event: "break")
+        # Read-only (disabled) except while this class inserts; selecting and copying work.
+        self.text.configure(state="disabled")
+        self.text.bind("<Button-1>", lambda _event: self.text.focus_set())
         self._lines: list[tuple[str, str]] = []
         self._shown = 0
         self.file_starts: list[int] = []  # line number (1-based) where each file begins
@@ -119,11 +117,15 @@ class DiffView(ttk.Frame):
         """Replace the view with ``patch``; an empty one shows that nothing changed."""
         self._lines = diff_lines(patch) or [("(this shot changed nothing)", _HEADER)]
         self.file_starts = [n for n, (_, tag) in enumerate(self._lines, 1) if _is_start(_, tag)]
+        self.text.configure(state="normal")
         self.text.delete("1.0", "end")
+        self.text.configure(state="disabled")
         self._shown = 0
         self._insert_until(min(len(self._lines), FIRST_LINES))
         self.text.yview_moveto(0)
         self.text.xview_moveto(0)
+        if self._find_bar.winfo_ismapped() and self.find_text.get():
+            self._find_from_top()
 
     def show_all(self) -> None:
         self._insert_until(len(self._lines))
@@ -143,12 +145,14 @@ class DiffView(ttk.Frame):
         self.text.xview_moveto(0)
 
     def _insert_until(self, count: int) -> None:
+        self.text.configure(state="normal")
         for start in range(self._shown, count, _BATCH):
             batch = self._lines[start : min(count, start + _BATCH)]
             parts: list[str | tuple[str, ...]] = []
             for line, tag in batch:
                 parts += [line + "\n", (tag,) if tag else ()]
-            self.text.insert("end", *parts)  # type: ignore[call-overload]
+            self.text.tk.call(str(self.text), "insert", "end", *parts)
+        self.text.configure(state="disabled")
         self._shown = max(self._shown, count)
         left = len(self._lines) - self._shown
         if left:
@@ -201,15 +205,6 @@ class DiffView(ttk.Frame):
         self.text.see(found)
         self.find_status.configure(text="")
         return True
-
-    def _read_only_key(self, event: tk.Event[tk.Misc]) -> str | None:
-        navigation = {"Up", "Down", "Left", "Right", "Prior", "Next", "Home", "End"}
-        control = bool(int(event.state) & 0x4)
-        if event.keysym in navigation or event.keysym in ("Tab", "ISO_Left_Tab", "Escape"):
-            return None
-        if control and event.keysym.lower() in ("c", "a", "f"):
-            return None
-        return "break"
 
 
 def _is_start(_line: str, tag: str) -> bool:
