@@ -16,13 +16,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # mypy sees the module as part of the tests package
-    from tests.claude_logs import api_retry, assistant_text, init, result, synthetic_error
+    from tests.claude_logs import (
+        JUDGE_MARK,
+        api_retry,
+        assistant_text,
+        init,
+        result,
+        synthetic_error,
+    )
 else:
     # Run as a script inside a sandbox folder: its own directory is on sys.path.
-    from claude_logs import api_retry, assistant_text, init, result, synthetic_error
-
-# How the judge's prompt (tray/runs/judge.py) begins.
-JUDGE_MARK = "You are judging attempts at one coding task"
+    from claude_logs import (
+        JUDGE_MARK,
+        api_retry,
+        assistant_text,
+        init,
+        result,
+        synthetic_error,
+    )
 
 
 def say(line: str) -> None:

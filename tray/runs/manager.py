@@ -21,8 +21,18 @@ from pathlib import Path
 from tray.credentials.model import Credentials
 from tray.errors import MultishotError
 from tray.failures import FailureKind, policy_for
-from tray.runs.events import AuthFailure, EngineEvent, RunFinished, ScanNotice, Subscriber
+from tray.redaction import redact
+from tray.runs.events import (
+    AuthFailure,
+    EngineEvent,
+    JudgeFinished,
+    JudgeStarted,
+    RunFinished,
+    ScanNotice,
+    Subscriber,
+)
 from tray.runs.history import HEARTBEAT_SECONDS, History
+from tray.runs.judge import entrant, run_judge
 from tray.runs.layout import RunFolder, default_runs_root
 from tray.runs.rounds import round_start
 from tray.runs.settings import EngineSettings
@@ -31,6 +41,7 @@ from tray.runs.spec import RunSpec
 from tray.runs.state import RunState
 from tray.runs.status import RunStatus, ShotStatus
 from tray.runs.sweep import Sweep
+from tray.runs.verdict import JudgeVerdict, write_verdict
 from tray.sandbox.daytona import APP_LABELS, LABEL_RUN, DaytonaClient
 from tray.scanner import ScanEvent
 
@@ -246,7 +257,8 @@ class RunManager:
             for thread in threads:
                 thread.join()
             status, detail = _run_outcome(run, [s.status for s in shots])
-            detail = self._record_end(run, shots, status, detail)
+            verdict = self._judge(run, shots)
+            detail = self._record_end(run, shots, status, detail, verdict)
         except Exception:
             log.exception("run %s failed", run.id)
         finally:
@@ -274,7 +286,39 @@ class RunManager:
         if run.start.base_commit is not None:
             self.note_base_commit(run, 0, run.start.base_commit)
 
-    def _record_end(self, run: RunState, shots: list[Shot], status: RunStatus, detail: str) -> str:
+    def _judge(self, run: RunState, shots: list[Shot]) -> JudgeVerdict | None:
+        """With --judge, rank the shots that changed something (two at least) before the
+        run is reported finished; the verdict goes to judge.json, whatever it says."""
+        if not run.spec.judge or run.stop.is_set():
+            return None
+        entrants = [e for e in (entrant(shot) for shot in shots) if e is not None]
+        if len(entrants) < 2:
+            return None
+        self.emit(JudgeStarted(run.id, tuple(e.number for e in entrants)))
+        try:
+            verdict = run_judge(self, run, entrants)
+        except Exception as exc:
+            log.exception("run %s: the judge failed", run.id)
+            problem = redact(str(exc)) or type(exc).__name__
+            verdict = JudgeVerdict((), problem=f"The judge failed unexpectedly: {problem}")
+        try:
+            write_verdict(run.folder.judge_verdict, verdict)
+        except OSError as exc:
+            log.warning("run %s: the judge's verdict could not be written: %s", run.id, exc)
+            verdict = dataclasses.replace(
+                verdict, problem=f"The judge's verdict could not be saved ({exc})."
+            )
+        self.emit(JudgeFinished(run.id, verdict))
+        return verdict
+
+    def _record_end(
+        self,
+        run: RunState,
+        shots: list[Shot],
+        status: RunStatus,
+        detail: str,
+        verdict: JudgeVerdict | None,
+    ) -> str:
         """Write the run's end; a failure to write is said in the returned detail."""
         problems = []
         try:
@@ -294,6 +338,7 @@ class RunManager:
             "detail": detail,
             "base_commit": run.base_commit,
             "round": run.start.number,
+            "judge": None if verdict is None else verdict.to_json(),
             "succeeded": sum(1 for s in shots if s.status is ShotStatus.SUCCEEDED),
             "shots": [s.summary() for s in shots],
         }

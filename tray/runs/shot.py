@@ -35,7 +35,7 @@ from tray.runs.status import SHOT_TRANSITIONS, ShotStatus
 from tray.sandbox.daytona import DaytonaClient, SandboxHandle, sandbox_labels
 from tray.scanner import LogScanner, ScanEvent
 
-__all__ = ["Outcome", "Shot", "ShotEngine"]
+__all__ = ["Outcome", "Shot", "ShotEngine", "Workspace"]
 
 log = logging.getLogger(__name__)
 # A limit that resets at 19:32 may still refuse at 19:32:00.
@@ -79,7 +79,7 @@ class _ShotStop(Exception):
 
 
 @dataclasses.dataclass(frozen=True)
-class _Workspace:
+class Workspace:
     home: str
     work: str  # the repository Claude works in
     base: str  # its starting commit
@@ -149,7 +149,7 @@ class Shot:
                 ShotStatus.FAILED, f"Unexpected error: {redact(str(exc)) or type(exc).__name__}"
             )
 
-    def _use(self, sandbox: SandboxHandle, workspace: _Workspace) -> Outcome:
+    def _use(self, sandbox: SandboxHandle, workspace: Workspace) -> Outcome:
         """The shot's work once its sandbox is ready (the judge's session does less)."""
         workspace = self._start_round(sandbox, workspace)
         self._setup(sandbox, workspace)
@@ -177,7 +177,10 @@ class Shot:
         try:
             self._record(status=status.value, detail=detail, **record)
         finally:
-            self._engine.emit(ShotChanged(self.snapshot()))
+            self._announce()
+
+    def _announce(self) -> None:
+        self._engine.emit(ShotChanged(self.snapshot()))
 
     def _record(self, **fields: Any) -> None:
         self._engine.history.update_shot(self._run.id, self.number, **fields)
@@ -260,7 +263,7 @@ class Shot:
         self._record(sandbox_id=sandbox.id)
         return sandbox
 
-    def _prepare_workspace(self, sandbox: SandboxHandle) -> _Workspace:
+    def _prepare_workspace(self, sandbox: SandboxHandle) -> Workspace:
         spec = self._run.spec
         home = sandbox.home.rstrip("/")
         work = f"{home}/work"
@@ -306,12 +309,12 @@ class Shot:
         # kernel caps one argument at 128 kB) and no shell ever parses it.
         prompt_path = f"{folder}/prompt-{self.number}.txt"
         sandbox.upload(spec.prompt_for(self.number).encode("utf-8"), prompt_path)
-        return _Workspace(home, work, base, prompt_path)
+        return Workspace(home, work, base, prompt_path)
 
     def _note_base(self, commit: str) -> None:
         self._engine.note_base_commit(self._run, self.number, commit)
 
-    def _start_round(self, sandbox: SandboxHandle, workspace: _Workspace) -> _Workspace:
+    def _start_round(self, sandbox: SandboxHandle, workspace: Workspace) -> Workspace:
         """Commit the earlier rounds' changes: the shot's patch is a diff from there."""
         changes = self._run.start.changes
         if not changes:
@@ -335,7 +338,7 @@ class Shot:
         )
         return dataclasses.replace(workspace, base=base)
 
-    def _setup(self, sandbox: SandboxHandle, workspace: _Workspace) -> None:
+    def _setup(self, sandbox: SandboxHandle, workspace: Workspace) -> None:
         command = self._run.spec.setup
         if command is None:
             return
@@ -363,7 +366,7 @@ class Shot:
             cwd=workspace.work,
         )
 
-    def _check(self, sandbox: SandboxHandle, workspace: _Workspace) -> str:
+    def _check(self, sandbox: SandboxHandle, workspace: Workspace) -> str:
         """Run the check on the collected changes (it cannot alter them); say how it went."""
         command = self._run.spec.check
         if command is None or not self._changed_files:
@@ -389,7 +392,7 @@ class Shot:
     def _user_command(
         self,
         sandbox: SandboxHandle,
-        workspace: _Workspace,
+        workspace: Workspace,
         name: str,
         command: str,
         seconds: float,
@@ -416,7 +419,7 @@ class Shot:
         remaining = self._deadline - time.monotonic()
         return self._run.stop.wait(max(0.0, min(seconds, remaining))) or remaining <= seconds
 
-    def _run_claude(self, sandbox: SandboxHandle, workspace: _Workspace) -> None:
+    def _run_claude(self, sandbox: SandboxHandle, workspace: Workspace) -> None:
         settings = self._engine.settings
         for attempt in range(1, settings.claude_reruns + 2):
             self._check_stop()
@@ -457,7 +460,7 @@ class Shot:
         self._move(ShotStatus.BACKING_OFF, f"{what.capitalize()}: retrying in {delay:.1f} s")
         return delay
 
-    def _attempt(self, sandbox: SandboxHandle, workspace: _Workspace, attempt: int) -> int | None:
+    def _attempt(self, sandbox: SandboxHandle, workspace: Workspace, attempt: int) -> int | None:
         settings = self._engine.settings
         session = f"multishot-claude-{attempt}"
         command_id = sandbox.start_command(
@@ -494,7 +497,7 @@ class Shot:
         """A failure in this shot's output (called from the log loop)."""
         self._engine.report_failure(self._run, self.number, event)
 
-    def _collect(self, sandbox: SandboxHandle, workspace: _Workspace) -> None:
+    def _collect(self, sandbox: SandboxHandle, workspace: Workspace) -> None:
         self._move(ShotStatus.COLLECTING, "Collecting the changes")
         patch = f"{workspace.home}/.multishot/shot-{self.number}.patch"
         names = f"{workspace.home}/.multishot/shot-{self.number}.files"
