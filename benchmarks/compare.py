@@ -99,8 +99,9 @@ def compare_json_ms(run_id: str, runs: int = 15) -> float:
     return statistics.median(times) * 1000
 
 
-def window_open_ms(run_id: str, openings: int = 7) -> float:
-    """Median time from open_compare to the window mapped, idle, with shot 1's diff shown."""
+def window_open_ms(run_id: str, openings: int = 7) -> tuple[float, float]:
+    """The first opening (modules and theme load), and the median of the next ones: from
+    open_compare to the window mapped, idle, with the selected shot's diff shown."""
     import tkinter as tk
 
     from tray.service import Service
@@ -109,6 +110,7 @@ def window_open_ms(run_id: str, openings: int = 7) -> float:
     root = tk.Tk()
     root.withdraw()
     app = TrayApp(root, service=Service(), with_icon=False)
+    app.inform = lambda title, text: sys.exit(f"{title}: {text}")
     times = []
     try:
         for _ in range(openings + 1):  # the first opening loads the modules and the theme
@@ -117,7 +119,11 @@ def window_open_ms(run_id: str, openings: int = 7) -> float:
             while True:
                 root.update()
                 window = app.compare_windows.get(run_id)
-                if window is not None and window.shown_shot == 1 and window.top.winfo_viewable():
+                if (
+                    window is not None
+                    and window.shown_shot is not None
+                    and window.top.winfo_viewable()
+                ):
                     break
             root.update_idletasks()
             times.append(time.perf_counter() - started)
@@ -126,7 +132,7 @@ def window_open_ms(run_id: str, openings: int = 7) -> float:
     finally:
         app.close()
         root.destroy()
-    return statistics.median(times[1:]) * 1000
+    return times[0] * 1000, statistics.median(times[1:]) * 1000
 
 
 def main() -> None:
@@ -141,10 +147,11 @@ def main() -> None:
         took = compare_json_ms(run_id)
         print(f"multishot compare --json: {took:.0f} ms (goal < {COMPARE_GOAL_MS} ms)")
         if os.environ.get("DISPLAY"):
-            took = window_open_ms(run_id)
+            first, took = window_open_ms(run_id)
             print(
                 f"Compare window, open to drawn with a diff: {took:.0f} ms "
-                f"(goal < {WINDOW_GOAL_MS} ms)"
+                f"(goal < {WINDOW_GOAL_MS} ms; the first, loading the window's code and "
+                f"theme: {first:.0f} ms)"
             )
         else:
             print("Compare window: skipped, no DISPLAY.")
