@@ -20,7 +20,6 @@ import argparse
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,9 +27,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
-# Measured commands may write their bytecode, as an installed package has it.
-ENV = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
 COMPARE_GOAL_MS = 200
 WINDOW_GOAL_MS = 300
 FILES_PER_SHOT = 40
@@ -93,16 +91,10 @@ def patch_megabytes() -> float:
     return sum(p.stat().st_size for p in default_runs_root().rglob("changes.patch")) / 1e6
 
 
-def compare_json_ms(run_id: str, runs: int = 15) -> float:
-    command = [sys.executable, "-m", "tray", "compare", run_id, "--json"]
-    for _ in range(3):  # warm: the file cache, and bytecode written once
-        subprocess.run(command, stdout=subprocess.DEVNULL, env=ENV, check=True)
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        subprocess.run(command, stdout=subprocess.DEVNULL, env=ENV, check=True)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times) * 1000
+def compare_json_ms(run_id: str) -> float:
+    from startup import median_ms
+
+    return median_ms([sys.executable, "-m", "tray", "compare", run_id, "--json"])
 
 
 def window_open_ms(run_id: str, openings: int = 7) -> tuple[float, float]:
@@ -147,6 +139,8 @@ def main() -> None:
     parser.add_argument("--megabytes", type=float, default=5.0)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="multishot-bench-") as folder:
+        from startup import ENV
+
         os.environ["XDG_DATA_HOME"] = ENV["XDG_DATA_HOME"] = folder
         run_id = record_big_run(args.shots, args.megabytes)
         print(f"A run of {args.shots} shots with {patch_megabytes():.2f} MB of patches.")

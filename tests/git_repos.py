@@ -50,6 +50,19 @@ class GitRepo:
         self.git("commit", "-q", "--allow-empty", "-m", message)
         return self.text("rev-parse", "HEAD")
 
+    def busy_clone(self, path: Path) -> GitRepo:
+        """A user's clone of this repository, busy: a branch of their own checked out with a
+        commit on it, a staged change and an untracked file."""
+        clone = GitRepo(path)
+        self.git("clone", "-q", str(self.path), str(clone.path))
+        clone.git("checkout", "-q", "-b", "mine")
+        clone.write("my-notes.txt", "work in progress\n")
+        clone.commit("my own work")
+        clone.write("my-notes.txt", "more work, staged\n")
+        clone.git("add", "my-notes.txt")
+        clone.write("scratch.txt", "not staged\n")
+        return clone
+
     def shot_patch(self, base: str) -> bytes:
         """What a shot's sandbox records: everything since ``base``, staged, as a binary diff."""
         self.git("add", "-A")

@@ -72,16 +72,7 @@ def three_shots(origin: GitRepo, tmp_path: Path, history: History) -> str:
 
 @pytest.fixture
 def user_clone(origin: GitRepo, tmp_path: Path) -> GitRepo:
-    """The user's clone: another branch checked out, a staged and an unstaged change."""
-    clone = GitRepo(tmp_path / "my clone")
-    origin.git("clone", "-q", str(origin.path), str(clone.path))
-    clone.git("checkout", "-q", "-b", "feature")
-    clone.write("README.md", "# Greeter\n\nwork in progress\n")
-    clone.commit("my own work")
-    clone.write("greet.py", "def greet():\n    return 'yo'\n")
-    clone.git("add", "greet.py")
-    clone.write("scratch.txt", "not staged\n")
-    return clone
+    return origin.busy_clone(tmp_path / "my clone")
 
 
 def test_compare_shows_every_shot_ranked_with_reasons(three_shots: str) -> None:
@@ -155,7 +146,7 @@ def test_apply_makes_a_branch_and_leaves_the_checkout_alone(
     assert f"on the new branch {branch} of {user_clone.path}" in result.stdout
     assert "(1 commit, 1 file)" in result.stdout
     assert checkout_state(user_clone) == before
-    assert user_clone.text("symbolic-ref", "--short", "HEAD") == "feature"
+    assert user_clone.text("symbolic-ref", "--short", "HEAD") == "mine"
     assert user_clone.text("show", f"{branch}:greet.py") == "def greet():\n    return 'hello'"
     assert user_clone.text("rev-parse", f"{branch}~1") == origin.text("rev-parse", "HEAD")
     message = user_clone.text("log", "-1", "--format=%B", branch)
@@ -203,7 +194,7 @@ def test_a_patch_that_does_not_apply_names_the_file(
     [
         (["3"], "Shot 3 of run {run} changed nothing: there is nothing to apply."),
         (["9"], "Run {run} has no shot 9: its shots are numbered 1 to 3."),
-        (["1", "--branch", "feature"], "The branch feature already exists"),
+        (["1", "--branch", "mine"], "The branch mine already exists"),
         (["1", "--branch", "bad..name"], "'bad..name' is not a valid branch name."),
     ],
 )

@@ -16,6 +16,7 @@ from tests.daytona_standin import VALID_DAYTONA_KEY, DaytonaStandIn
 from tests.git_repos import GitRepo
 from tests.standins import VALID_ANTHROPIC_KEY
 from tests.test_apply import checkout_state
+from tests.test_checks import upstream
 from tests.test_cli_runs import ENV
 from tests.test_tray import pump
 from tray.credentials.keychain import CredentialStore
@@ -30,25 +31,17 @@ HINTS = ("WRITE fix.txt good", "WRITE fix.txt bad", "leave everything as it is")
 CHECK = "grep -q good fix.txt"
 # Round 2 writes a second file; its check passes only if round 1's winner is in its sandbox.
 FOLLOW_UP = "WRITE more.txt round two"
+PROJECT = {"README.md": "# Project", ".gitignore": "ignored-by-project/"}  # upstream()'s files
 
 
 @pytest.fixture
 def origin(tmp_path: Path) -> GitRepo:
-    repo = GitRepo.init(tmp_path / "origin")
-    repo.write("README.md", "# Project\n")
-    repo.commit("init")
-    return repo
+    return upstream(tmp_path)[0]
 
 
 @pytest.fixture
 def clone(origin: GitRepo, tmp_path: Path) -> GitRepo:
-    """The user's clone: on a branch of their own, with uncommitted work."""
-    repo = GitRepo(tmp_path / "my clone")
-    origin.git("clone", "-q", str(origin.path), str(repo.path))
-    repo.git("checkout", "-q", "-b", "mine")
-    repo.write("README.md", "# Project\n\nmy notes\n")
-    repo.write("untracked.txt", "scratch\n")
-    return repo
+    return origin.busy_clone(tmp_path / "my clone")
 
 
 @pytest.fixture
@@ -89,10 +82,7 @@ def test_the_loop_from_the_command_line(
     applied = run_cli("apply", run_id, "--to", str(clone.path))
     assert applied.returncode == 0, applied.stderr
     assert checkout_state(clone) == before
-    assert files_on(clone, f"multishot/{run_id}-shot-1") == {
-        "README.md": "# Project",
-        "fix.txt": "good",
-    }
+    assert files_on(clone, f"multishot/{run_id}-shot-1") == {**PROJECT, "fix.txt": "good"}
 
     second = run_cli("continue", run_id, FOLLOW_UP, "--shots", "1", "--json", env=ENV)
     assert second.returncode == 0, second.stderr
@@ -106,11 +96,7 @@ def test_the_loop_from_the_command_line(
     assert again.returncode == 0, again.stderr
     assert "with the chosen shots of its 1 earlier rounds" in again.stdout
     branch = f"multishot/{second_id}-shot-1"
-    assert files_on(clone, branch) == {
-        "README.md": "# Project",
-        "fix.txt": "good",
-        "more.txt": "round two",
-    }
+    assert files_on(clone, branch) == {**PROJECT, "fix.txt": "good", "more.txt": "round two"}
     assert clone.text("rev-list", "--count", f"{origin.text('rev-parse', 'HEAD')}..{branch}") == "2"
     assert checkout_state(clone) == before
 
@@ -183,7 +169,7 @@ def test_the_loop_from_the_tray(
     pump(app.root, lambda: "Applied" in str(second.message.cget("text")), timeout=60)
     assert "(2 commits, 2 files)" in str(second.message.cget("text"))
     assert files_on(clone, f"multishot/{second_id}-shot-1") == {
-        "README.md": "# Project",
+        **PROJECT,
         "fix.txt": "good",
         "more.txt": "round two",
     }

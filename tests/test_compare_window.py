@@ -145,10 +145,7 @@ def test_pick_is_recorded_and_marked(app: TrayApp, run_id: str) -> None:
 def test_apply_into_a_local_clone_through_the_folder_chooser(
     app: TrayApp, run_id: str, tmp_path: Path
 ) -> None:
-    origin = GitRepo(tmp_path / "origin")
-    clone = GitRepo(tmp_path / "my clone")
-    origin.git("clone", "-q", str(origin.path), str(clone.path))
-    clone.write("dates/parser.py", "work in progress\n")  # a dirty tree
+    clone = GitRepo(tmp_path / "origin").busy_clone(tmp_path / "my clone")
     before = checkout_state(clone)
     asked: list[Path | None] = []
 
@@ -256,6 +253,16 @@ def test_continue_opens_a_dialog_prefilled_from_the_run(app: TrayApp, run_id: st
     assert dialog.prompt.get("1.0", "end-1c") == ""
     dialog.start_button.invoke()  # an empty follow-up is refused in the dialog
     assert str(dialog.error.cget("text")) == "Say what the next round should do."
+    dialog.prompt.insert("1.0", "Now the ordinal dates.")
+    dialog.shots.set("a few")
+    dialog.start_button.invoke()
+    assert (
+        str(dialog.error.cget("text")) == "The number of shots must be a whole number from 1 to 16."
+    )
+    dialog.shots.set("17")  # the range is the core's to check, when the round is built
+    dialog.start_button.invoke()
+    pump(app.root, lambda: "from 1 to 16" in str(dialog.error.cget("text")))
+    assert dialog.start_button.instate(["!disabled"])  # refused: the user can try again
     dialog.top.event_generate("<Escape>")
     app.root.update()
     assert not dialog.top.winfo_exists()

@@ -22,6 +22,7 @@ __all__ = [
     "MAX_TURNS",
     "MIN_SHOTS",
     "RunSpec",
+    "shots_from_text",
 ]
 
 MIN_SHOTS = 1
@@ -95,6 +96,16 @@ class RunSpec:
         if 1 <= shot <= len(self.hints):
             return f"{self.prompt}\n\nApproach to take in this attempt: {self.hints[shot - 1]}"
         return self.prompt
+
+
+def shots_from_text(text: str) -> int:
+    """The number of shots a person typed; RunSpec checks its range."""
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise InvalidRunSpec(
+            f"The number of shots must be a whole number from {MIN_SHOTS} to {MAX_SHOTS}."
+        ) from None
 
 
 def _check_range(what: str, value: object, low: int, high: int) -> None:

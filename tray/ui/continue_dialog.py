@@ -15,7 +15,7 @@ from tkinter import ttk
 
 from tray.errors import InvalidRunSpec
 from tray.runs.history import RunRecord
-from tray.runs.spec import DEFAULT_SHOTS, MAX_SHOTS
+from tray.runs.spec import DEFAULT_SHOTS, MAX_SHOTS, shots_from_text
 from tray.ui import style
 from tray.ui.widgets import close_window
 
@@ -101,12 +101,7 @@ class ContinueDialog:
         return variable
 
     def answers(self) -> ContinueAnswers:
-        try:
-            shots = int(self.shots.get().strip())
-        except ValueError:
-            raise InvalidRunSpec(
-                f"The number of shots must be a whole number from 1 to {MAX_SHOTS}."
-            ) from None
+        shots = shots_from_text(self.shots.get())
         prompt = self.prompt.get("1.0", "end-1c")
         if not prompt.strip():
             raise InvalidRunSpec("Say what the next round should do.")
