@@ -21,7 +21,7 @@ from tray.credentials.keychain import CredentialStore
 from tray.credentials.model import AuthMethod, Credentials
 from tray.runs.events import RunFinished
 from tray.runs.layout import default_runs_root
-from tray.runs.status import RunStatus
+from tray.runs.status import RunStatus, ShotStatus
 from tray.service import Service
 from tray.ui.app import TrayApp
 from tray.ui.compare_window import CompareWindow
@@ -292,3 +292,31 @@ def test_a_finished_runs_notification_and_menu_entry_open_its_compare_window(
     assert compare.enabled
     compare(None)  # the menu's own action, as a click calls it
     pump(app.root, lambda: run_id in app.compare_windows)
+
+
+def test_a_window_opened_while_the_run_goes_shows_how_it_ended(
+    app: TrayApp, tmp_path: Path
+) -> None:
+    run_id = record_run(
+        app.service.history,
+        default_runs_root(),
+        [RecordedShot(b"", status=ShotStatus.RUNNING)],
+        finished=False,
+    )
+    window = open_window(app, run_id)
+    assert window.tree.item("1", "values")[1] == "running"
+    assert window.pick_button.instate(["disabled"])
+    finished = three_shot_run(app.service.history, default_runs_root(), tmp_path / "later")
+    shot = app.service.history.shots(finished)[0]
+    app.service.history.update_shot(
+        run_id,
+        1,
+        status=ShotStatus.SUCCEEDED.value,
+        patch_path=shot.patch_path,
+        changed_files=shot.changed_files,
+    )
+    app.service.history.finish_run(run_id, RunStatus.DONE)
+    app._on_engine_event(RunFinished(run_id, RunStatus.DONE, 1, 1))
+    pump(app.root, lambda: window.tree.item("1", "values")[1] == "succeeded")
+    pump(app.root, lambda: "fromisocalendar" in window.diff.text.get("1.0", "end"))
+    assert window.pick_button.instate(["!disabled"])

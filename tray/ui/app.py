@@ -305,6 +305,7 @@ class TrayApp:
             self._on_auth_failure(event)
         elif isinstance(event, RunFinished):
             self.run_status[event.run_id] = event.status
+            self._refresh_compare(event.run_id)
             if event.failure is None:  # a failure that stopped the run was announced already
                 run_id = event.run_id
                 self.in_worker(
@@ -477,6 +478,18 @@ class TrayApp:
         window.top.deiconify()
         window.top.lift()
         return True
+
+    def _refresh_compare(self, run_id: str) -> None:
+        """A Compare window opened while its run was going shows how the run ended."""
+        if run_id not in self.compare_windows:
+            return
+
+        def show(comparison: RunComparison) -> None:
+            window = self.compare_windows.get(run_id)
+            if window is not None and window.top.winfo_exists():
+                window.show(comparison)
+
+        self.in_worker(lambda: self.service.compare(run_id), show, lambda _error: None)
 
     def compare_closed(self, run_id: str) -> None:
         self.compare_windows.pop(run_id, None)

@@ -112,6 +112,7 @@ class CompareWindow:
         self.top.bind("<Control-f>", lambda _event: self._open_find())
         self.top.bind("<Control-F>", lambda _event: self._open_find())
         self.show(comparison)
+        self.tree.focus_set()  # Up and Down choose the shot from the start
 
     def _table(self, parent: ttk.Frame) -> ttk.Treeview:
         frame = ttk.Frame(parent)
@@ -251,16 +252,16 @@ class CompareWindow:
             return
         service = self.actions.service
 
+        def pick_and_compare() -> RunComparison:
+            service.pick(self.run_id, number)
+            return service.compare(self.run_id)
+
         def picked(comparison: RunComparison) -> None:
             if self.top.winfo_exists():
                 self.show(comparison)
                 self.say(f"Picked shot {number}.")
 
-        self.actions.in_worker(
-            lambda: (service.pick(self.run_id, number), service.compare(self.run_id))[1],
-            picked,
-            self._failed,
-        )
+        self.actions.in_worker(pick_and_compare, picked, self._failed)
 
     def apply(self) -> None:
         number = self.selected_shot
