@@ -14,8 +14,9 @@ from tests.git_repos import GitRepo
 from tests.recorded_runs import RecordedShot, record_run
 from tests.test_apply import checkout_state
 from tray.runs.history import History
-from tray.runs.layout import default_runs_root
+from tray.runs.layout import RunFolder, default_runs_root
 from tray.runs.status import ShotStatus
+from tray.runs.verdict import JudgeVerdict, write_verdict
 
 PROMPT = "Make the greeting friendlier\n\nKeep the tests passing."
 
@@ -302,3 +303,52 @@ def test_a_run_without_a_repository_applies_into_a_new_folder(
     assert f"in the new repository {target}" in result.stdout
     assert (target / "app.py").read_text() == "print('made from nothing')\n"
     assert GitRepo(target).text("status", "--porcelain") == ""
+
+
+def test_a_shot_that_changed_nothing_is_never_recommended(
+    origin: GitRepo, tmp_path: Path, history: History, user_clone: GitRepo
+) -> None:
+    failing = shot_patch(origin, tmp_path, "s1", {"greet.py": "oops\n"})
+    run_id = record_run(
+        history,
+        default_runs_root(),
+        [RecordedShot(failing, check_exit_code=1), RecordedShot(b"")],
+        repo_url=origin.path.as_uri(),
+        base_commit=origin.text("rev-parse", "HEAD"),
+        check="pytest -q",
+    )
+    document = json.loads(run_cli("compare", run_id, "--json").stdout)
+    assert [s["rank"] for s in document["shots"]] == [2, 1]  # no failed check ranks higher
+    assert document["recommended_shot"] == 1  # but only a change can be landed
+    applied = run_cli("apply", run_id, "--to", str(user_clone.path))
+    assert applied.returncode == 0, applied.stderr
+    assert f"multishot/{run_id}-shot-1" in applied.stdout
+
+    nothing = record_run(history, default_runs_root(), [RecordedShot(b""), RecordedShot(None)])
+    out = run_cli("compare", nothing).stdout
+    assert "← recommended" not in out
+    assert "No shot changed anything: there is nothing to apply." in out
+    assert json.loads(run_cli("compare", nothing, "--json").stdout)["recommended_shot"] is None
+    refused = run_cli("apply", nothing, "--to", str(user_clone.path))
+    assert refused.returncode == 2
+    assert f"Run {nothing} has no shots to apply" in refused.stderr
+
+
+def test_an_unusable_judge_answer_is_shown_not_trusted(three_shots: str, history: History) -> None:
+    record = history.run(three_shots)
+    assert record is not None
+    write_verdict(
+        RunFolder(Path(record.folder)).judge_verdict,
+        JudgeVerdict((), cost_usd=0.04, problem="The judge ranked shot 7, which does not exist."),
+    )
+    out = run_cli("compare", three_shots).stdout
+    assert "Its answer is not used: The judge ranked shot 7, which does not exist." in out
+    assert out.splitlines()[5].endswith("← recommended")  # the default ranking's first: shot 1
+    document = json.loads(run_cli("compare", three_shots, "--json").stdout)
+    assert document["judge"] == {
+        "ranking": [],
+        "cost_usd": 0.04,
+        "problem": "The judge ranked shot 7, which does not exist.",
+    }
+    assert document["recommended_shot"] == 1
+    assert {s["judge_rank"] for s in document["shots"]} == {None}

@@ -110,7 +110,7 @@ def _next_step(comparison: RunComparison) -> str:
     run_id = comparison.run.id
     winner = comparison.winner
     if winner is None:
-        return "No shot to pick."
+        return "No shot changed anything: there is nothing to apply."
     chosen = comparison.shot(winner)
     if chosen is None or chosen.patch_path is None:
         return f"Shot {winner} changed nothing. Pick another: multishot pick {run_id} SHOT"

@@ -80,10 +80,12 @@ class RunComparison:
 
     @property
     def recommended(self) -> int | None:
-        """The judge's first choice when it gave a usable ranking, else the default first."""
+        """The judge's first choice when it gave a usable ranking, else the best-ranked shot
+        that changed something; None when no shot did (there is nothing to land)."""
         if self.verdict is not None and self.verdict.ranking:
             return self.verdict.ranking[0].shot
-        best = min(self.shots, key=lambda s: s.rank, default=None)
+        changers = [shot for shot in self.shots if shot.patch_path is not None]
+        best = min(changers, key=lambda s: s.rank, default=None)
         return None if best is None else best.number
 
     @property
