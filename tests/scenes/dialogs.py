@@ -1,0 +1,44 @@
+"""Scenes: New run, the actions window."""
+
+from __future__ import annotations
+
+import tkinter as tk
+
+from tests.scenes import scene
+from tray.ui.dialogs import ActionsWindow, NewRunDialog
+from tray.ui.menu import MenuState, RunEntry
+
+
+@scene("new-run")
+def new_run(root: tk.Tk) -> tk.Misc:
+    dialog = NewRunDialog(root, lambda _spec: None)
+    dialog.prompt.insert("1.0", "Make the flaky test in tests/test_sync.py deterministic.")
+    dialog.repo.set("https://github.com/octo/widgets.git")
+    return dialog.top
+
+
+@scene("new-run-error")
+def new_run_error(root: tk.Tk) -> tk.Misc:
+    dialog = NewRunDialog(root, lambda _spec: None)
+    dialog.prompt.insert("1.0", "Make the flaky test in tests/test_sync.py deterministic.")
+    dialog.repo.set("github.com/octo/widgets")
+    dialog.start_button.invoke()
+    return dialog.top
+
+
+class _NoActions:
+    """The actions window's buttons, doing nothing (a picture is taken, nothing clicked)."""
+
+    def __getattr__(self, _name: str) -> object:
+        return lambda *_args: None
+
+
+@scene("actions")
+def actions(root: tk.Tk) -> tk.Misc:
+    state = MenuState(
+        has_credentials=True,
+        account_lines=("Claude: API key sk-ant-…Ab12", "Daytona: dtn_…9f3e"),
+        auth_error_waiting=False,
+        runs=(RunEntry("3f2a9c1e", "3f2a9c — running 2/4", True),),
+    )
+    return ActionsWindow(root, state, _NoActions()).top  # type: ignore[arg-type]
