@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from tkinter import font as tkfont
 from tkinter import ttk
+from typing import Any
 
 __all__ = [
     "BASE_PAD",
@@ -45,8 +46,10 @@ __all__ = [
     "make_focusable",
     "pad",
     "palette",
+    "place_centred",
     "radio_group",
     "scale",
+    "text_box",
     "wrap",
 ]
 
@@ -71,6 +74,8 @@ class Palette:
     removed: str
     hunk: str
     highlight: str  # background of a find match
+    warning: str
+    link: str
 
 
 _LIGHT = Palette(
@@ -83,6 +88,8 @@ _LIGHT = Palette(
     removed="#cf222e",
     hunk="#8250df",
     highlight="#fff8c5",
+    warning="#9a6700",
+    link="#0969da",
 )
 _DARK = Palette(
     dark=True,
@@ -94,6 +101,8 @@ _DARK = Palette(
     removed="#ff7b72",
     hunk="#d2a8ff",
     highlight="#6e5b00",
+    warning="#d29922",
+    link="#58a6ff",
 )
 
 
@@ -309,8 +318,11 @@ def _set_fonts(root: tk.Misc) -> None:
     heading.configure(family=family, size=round(size * 1.3), weight="bold")
     style = ttk.Style(root)
     style.configure("Heading.TLabel", font=HEADING_FONT)
-    style.configure("Error.TLabel", foreground=_palette_of_theme(root).error)
-    style.configure("Muted.TLabel", foreground=_palette_of_theme(root).muted)
+    colours = _palette_of_theme(root)
+    style.configure("Error.TLabel", foreground=colours.error)
+    style.configure("Warning.TLabel", foreground=colours.warning)
+    style.configure("Muted.TLabel", foreground=colours.muted)
+    style.configure("Link.TLabel", foreground=colours.link)
 
 
 def _palette_of_theme(root: tk.Misc) -> Palette:
@@ -478,3 +490,36 @@ def make_focusable(label: ttk.Label, activate: Callable[[], object]) -> None:
     for key in ("<Return>", "<KP_Enter>", "<space>"):
         label.bind(key, on_key)
     label.bind("<Button-1>", lambda _event: activate())
+
+
+def place_centred(top: tk.Toplevel) -> None:
+    """Put a new window in the middle of the screen (before it is first drawn)."""
+    top.update_idletasks()
+    width, height = top.winfo_reqwidth(), top.winfo_reqheight()
+    x = max(0, (top.winfo_screenwidth() - width) // 2)
+    y = max(0, (top.winfo_screenheight() - height) // 3)
+    top.geometry(f"+{x}+{y}")
+
+
+def text_box(parent: tk.Misc, **options: Any) -> tk.Text:
+    """A multi-line text field that looks like the theme's entries (a flat field with a
+    thin border that takes the accent colour while focused), in the body font."""
+    colours = palette(parent)
+    border = "#5a5a5a" if colours.dark else "#c4c4c4"
+    accent = colours.link
+    defaults: dict[str, Any] = {
+        "wrap": "word",
+        "font": "TkDefaultFont",
+        "relief": "flat",
+        "borderwidth": 0,
+        "highlightthickness": max(1, round(scale(parent))),
+        "highlightbackground": border,
+        "highlightcolor": accent,
+        "background": colours.background if not colours.dark else "#2b2b2b",
+        "foreground": colours.text,
+        "insertbackground": colours.text,
+        "padx": pad(parent, 0.75),
+        "pady": pad(parent, 0.5),
+        "undo": True,
+    }
+    return tk.Text(parent, **{**defaults, **options})
