@@ -1,10 +1,13 @@
-"""Scenes: New run, the actions window."""
+"""Scenes: New run, the actions window, the app's questions and errors."""
 
 from __future__ import annotations
 
 import tkinter as tk
 
 from tests.scenes import scene
+from tray.errors import KeychainLocked
+from tray.ui import messages
+from tray.ui.alerts import AlertWindow, Level
 from tray.ui.dialogs import ActionsWindow, NewRunDialog
 from tray.ui.menu import MenuState, RunEntry
 
@@ -42,3 +45,14 @@ def actions(root: tk.Tk) -> tk.Misc:
         runs=(RunEntry("3f2a9c1e", "3f2a9c — running 2/4", True),),
     )
     return ActionsWindow(root, state, _NoActions()).top  # type: ignore[arg-type]
+
+
+@scene("log-out-confirm")
+def log_out(root: tk.Tk) -> tk.Misc:
+    return AlertWindow.asking(root, messages.log_out_question(2)).top
+
+
+@scene("error-keychain-locked")
+def keychain_locked(root: tk.Tk) -> tk.Misc:
+    error = KeychainLocked.locked()
+    return AlertWindow(root, error.title, error.message, Level.ERROR, "OK", None).top

@@ -66,6 +66,18 @@ class AlertWindow:
         focused.focus_set()
         style.place_centred(self.top)
 
+    @classmethod
+    def asking(cls, root: tk.Misc, question: Question) -> AlertWindow:
+        return cls(
+            root,
+            question.title,
+            question.text,
+            Level.WARNING,
+            question.accept,
+            question.reject,
+            focus_reject=question.destructive,
+        )
+
     def _accept(self) -> None:
         self.answer = True
         self.close()
@@ -82,16 +94,7 @@ class AlertWindow:
 
 def ask(root: tk.Misc, question: Question) -> bool:
     """Ask and wait (modal); True when the user chose ``question.accept``."""
-    window = AlertWindow(
-        root,
-        question.title,
-        question.text,
-        Level.WARNING,
-        question.accept,
-        question.reject,
-        focus_reject=question.destructive,
-    )
-    return window.wait()
+    return AlertWindow.asking(root, question).wait()
 
 
 def tell(root: tk.Misc, title: str, text: str, level: Level = Level.INFO) -> None:

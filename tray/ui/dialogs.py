@@ -272,7 +272,7 @@ class ActionsWindow:
             command=self._then_close(actions.toggle_start_at_login),
         ).pack(anchor="w", pady=gap)
         self._button("Quit", actions.quit)
-        self.new_run_button.configure(default="active")
+        style.mark_default(self.new_run_button)
         style.dialog_keys(
             self.top, default=self.new_run_button.invoke, cancel=lambda: close_window(self.top)
         )

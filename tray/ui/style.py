@@ -44,6 +44,7 @@ __all__ = [
     "heading_font",
     "make_dpi_aware",
     "make_focusable",
+    "mark_default",
     "pad",
     "palette",
     "place_centred",
@@ -371,16 +372,10 @@ def button_row(
     """A right-aligned row of buttons in the platform's order; the buttons are returned
     in the order given. The ACCEPT button is drawn as the default."""
     row = ttk.Frame(parent)
-    made = [
-        ttk.Button(
-            row,
-            text=text,
-            command=command,
-            default="active" if role is ButtonRole.ACCEPT else "normal",
-        )
-        for text, command, role in buttons
-    ]
+    made = [ttk.Button(row, text=text, command=command) for text, command, _role in buttons]
     roles = [role for _text, _command, role in buttons]
+    for button, role in zip(made, roles, strict=True):
+        mark_default(button, role is ButtonRole.ACCEPT)
 
     def rank(index: int) -> int:
         role = roles[index]
@@ -392,6 +387,13 @@ def button_row(
     for index in sorted(range(len(made)), key=rank, reverse=True):
         made[index].pack(side="right", padx=(pad(parent, 0.75), 0))
     return row, made
+
+
+def mark_default(button: ttk.Button, default: bool = True) -> None:
+    """Draw ``button`` as its window's default (Return): the native ring on Windows and
+    macOS, Sun Valley's accent colour on Linux."""
+    button.configure(default="active" if default else "normal")
+    button.configure(style="Accent.TButton" if default else "TButton")
 
 
 _ACTIVATED_BY_KEYS = frozenset({"TButton", "Button", "TCheckbutton", "TRadiobutton"})

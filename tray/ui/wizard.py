@@ -305,10 +305,8 @@ class SetupWizard:
             self.start_run_button,
         ):
             button.pack_forget()
-            button.configure(default="normal")
+            style.mark_default(button, button is default)
         self.default_button = default
-        if default is not None:
-            default.configure(default="active")
         if not self.back_button.winfo_manager():
             self.back_button.pack(side="left")
         ordered = buttons if style.affirmative_first(self.top) else buttons[::-1]
