@@ -109,7 +109,8 @@ _DARK = Palette(
 
 def scale(widget: tk.Misc) -> float:
     """How many pixels the display has for one pixel at 96 dpi (1.0, 2.0 on HiDPI)."""
-    return max(1.0, widget.winfo_fpixels("1i") / 96.0)
+    # To a twentieth: Tk's scaling makes 2x come out as 2.004.
+    return max(1.0, round(widget.winfo_fpixels("1i") / 96.0 * 20) / 20)
 
 
 def pad(widget: tk.Misc, times: float = 1) -> int:

@@ -267,7 +267,7 @@ class SetupWizard:
     def show(self, step: SetupStep) -> None:
         self.step = step
         self.check_state = None
-        self.pages[step].tkraise()
+        self._raise(self.pages[step])
         self.step_label.configure(text=f"Step {int(step)} of {STEPS}")
         heading = {
             SetupStep.DAYTONA: self.welcome,
@@ -293,6 +293,13 @@ class SetupWizard:
             self._prepare_claude_page(AuthMethod(self.method.get()))
             self.next_button.configure(text="Validate & Save")
             self.claude_entry.focus()
+
+    def _raise(self, page: ttk.Frame) -> None:
+        """Only the current page is on screen (Tab must not reach the others)."""
+        for other in (*self.pages.values(), self.done_page):
+            if other is not page:
+                other.grid_remove()
+        page.grid()
 
     def _show_buttons(self, *buttons: ttk.Button, default: ttk.Button | None) -> None:
         """Show these buttons (besides Back) in the platform's order (given here as
@@ -470,7 +477,7 @@ class SetupWizard:
                 self.next_button, self.start_run_button, default=self.start_run_button
             )
             self.back_button.pack_forget()
-            self.done_page.tkraise()
+            self._raise(self.done_page)
             self.start_run_button.focus_set()
 
     def _stop_checking(self) -> None:
