@@ -193,6 +193,9 @@ def test_a_destructive_question_keeps_the_safe_answer_on_return(root: tk.Tk) -> 
     press(window.accept_button, "<Return>")
     assert window.answer is True
     window = AlertWindow.asking(root, question)
+    press(window.top, "<Return>")  # on no button: the default, the safe answer
+    assert window.answer is False
+    window = AlertWindow.asking(root, question)
     press(window.accept_button, "<Escape>")
     assert window.answer is False
     assert not window.top.winfo_exists()
@@ -376,6 +379,32 @@ def test_at_2x_padding_wrap_and_images_double_and_the_wizard_grows_no_more(
     # padding scale with the text, so nothing wraps into extra lines).
     assert 1.8 < width2 / width < 2.2
     assert 1.8 < height2 / height < 2.2
+
+
+def test_on_x11_the_scaling_comes_from_the_xft_dpi_resource(
+    scaled_roots: list[tk.Tk], display: str
+) -> None:
+    """What a desktop set at 192 dpi says, whatever size the X server claims."""
+    from Xlib import Xatom
+    from Xlib.display import Display
+
+    connection = Display(display)
+    screen_root = connection.screen().root
+    resources = connection.intern_atom("RESOURCE_MANAGER")
+    screen_root.change_property(resources, Xatom.STRING, 8, b"Xft.dpi:\t192\n")
+    connection.sync()
+    try:
+        made = tk.Tk()
+        made.withdraw()
+        scaled_roots.append(made)
+        assert style.scale(made) < 1.5  # Xvfb's own idea
+        style.ensure_theme(made)
+        assert style.scale(made) == 2.0
+        assert style.pad(made) == 16
+    finally:
+        screen_root.delete_property(resources)
+        connection.sync()
+        connection.close()
 
 
 def test_the_theme_follows_the_requested_darkness(

@@ -115,19 +115,15 @@ def test_first_launch_opens_the_wizard_and_a_valid_setup_is_saved(
     wizard = app.wizard
     assert wizard is not None
     assert step_of(wizard) is SetupStep.DAYTONA
-    screenshot(wizard.top, "wizard-1-daytona")
     wizard.daytona_entry.set(f"export DAYTONA_API_KEY='{VALID_DAYTONA_KEY}'")
     wizard.next_button.invoke()
     assert step_of(wizard) is SetupStep.METHOD
-    screenshot(wizard.top, "wizard-2-method")
     wizard.next_button.invoke()
     assert step_of(wizard) is SetupStep.CLAUDE
     assert "Validate & Save" in str(wizard.next_button.cget("text"))
     wizard.claude_entry.set(VALID_ANTHROPIC_KEY)
-    screenshot(wizard.top, "wizard-3-api-key")
     wizard.next_button.invoke()
     assert step_of(wizard) is SetupStep.VALIDATE
-    screenshot(wizard.top, "wizard-4-validate")
     pump(app.root, lambda: wizard.check_state is CheckState.DONE)
     assert str(wizard.heading.cget("text")) == "You're set"  # a word before it closes
     assert "Your keys work and are saved" in str(wizard.done_text.cget("text"))
@@ -224,7 +220,6 @@ def test_oauth_import_from_the_local_login(app: TrayApp, isolated_home: Path) ->
     assert wizard is not None
     wizard.token_radio.invoke()
     wizard.next_button.invoke()
-    screenshot(wizard.top, "wizard-3-oauth-token")
     wizard.import_button.invoke()
     pump(app.root, lambda: wizard.claude_entry.get() == TOKEN)
     note = str(wizard.import_note.cget("text"))
@@ -235,7 +230,6 @@ def test_oauth_import_from_the_local_login(app: TrayApp, isolated_home: Path) ->
 def test_new_run_dialog_checks_its_input(root: tk.Tk) -> None:
     started: list[RunSpec] = []
     dialog = NewRunDialog(root, started.append)
-    screenshot(dialog.top, "new-run")
     dialog.start_button.invoke()
     assert "The prompt is empty" in str(dialog.error.cget("text"))
     dialog.prompt.insert("1.0", "Fix the flaky test")

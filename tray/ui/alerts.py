@@ -37,7 +37,7 @@ class AlertWindow:
         accept: str,
         reject: str | None,
         *,
-        focus_reject: bool = False,
+        focus_reject: bool = False,  # and make it the default: going ahead loses something
     ) -> None:
         style.ensure_theme(root)
         self.answer = False
@@ -61,9 +61,16 @@ class AlertWindow:
         row.grid(row=2, column=0, columnspan=2, sticky="e", pady=(style.pad(root, 2), 0))
         self.accept_button = buttons[0]
         self.reject_button = buttons[1] if reject is not None else None
-        style.dialog_keys(self.top, default=self._accept, cancel=self.close)
-        focused = self.reject_button if focus_reject and self.reject_button else buttons[0]
-        focused.focus_set()
+        safe_default = focus_reject and self.reject_button is not None
+        if safe_default and self.reject_button is not None:  # Return must not lose anything
+            style.mark_default(self.accept_button, False)
+            style.mark_default(self.reject_button)
+            self.reject_button.focus_set()
+        else:
+            self.accept_button.focus_set()
+        style.dialog_keys(
+            self.top, default=self.close if safe_default else self._accept, cancel=self.close
+        )
         style.place_centred(self.top)
 
     @classmethod
