@@ -41,7 +41,6 @@ from tray.ui.menu import MenuState, RunEntry, build_menu
 from tray.ui.messages import NoticeAction
 from tray.ui.notifications import Notifier
 from tray.ui.tray_icon import TrayIcon, create_icon, start_icon
-from tray.ui.widgets import open_path
 
 if TYPE_CHECKING:  # windows, and what only they use, load when one first opens
     from tray.credentials.validation import CredentialsCheck
@@ -511,11 +510,15 @@ class TrayApp:
         return RunFolder(Path(record.folder)) if record else None
 
     def open_folder(self, run_id: str) -> None:
+        from tray.ui.widgets import open_path
+
         folder = self._run_folder(run_id)
         if folder:
             open_path(folder.path)
 
     def open_patch(self, run_id: str, shot: int) -> None:
+        from tray.ui.widgets import open_path
+
         folder = self._run_folder(run_id)
         if folder:
             open_path(folder.shot(shot).patch)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import tkinter as tk
 from collections.abc import Callable
 from tkinter import ttk
@@ -21,9 +22,10 @@ from tray.credentials.local_login import LocalLogin, find_local_login
 from tray.credentials.model import AuthMethod, Credentials, SetupStep
 from tray.credentials.secret_input import SecretKind, read_secret
 from tray.credentials.validation import (
+    CheckResult,
     CheckStatus,
     CredentialsCheck,
-    check_credentials,
+    credential_checks,
     describe_expiry,
 )
 from tray.errors import InvalidSecretInput, MultishotError
@@ -432,14 +434,27 @@ class SetupWizard:
         self._set_check_state(CheckState.CHECKING)
         self.daytona_result.configure(text="Checking the Daytona API key…")
         self.claude_result.configure(text=f"Checking the {kind.value}…")
-        credentials = self.credentials
         self._check_number += 1
         number = self._check_number
-        self.host.in_worker(
-            lambda: check_credentials(credentials),
-            lambda check: self._checked(check) if number == self._check_number else None,
-            lambda error: self._check_failed(error) if number == self._check_number else None,
-        )
+        results: dict[str, CheckResult] = {}
+
+        def arrived(which: str, result: CheckResult) -> None:
+            if number != self._check_number or not self.top.winfo_exists():
+                return  # a stopped check's late answer
+            results[which] = result
+            label = self.daytona_result if which == "daytona" else self.claude_result
+            name = "Daytona API key" if which == "daytona" else kind.value
+            label.configure(text=describe_check(name, result))
+            if len(results) == 2:
+                self._checked(CredentialsCheck(results["daytona"], results["claude"]))
+
+        def failed(error: Exception) -> None:
+            if number == self._check_number:
+                self._check_failed(error)
+
+        daytona_check, claude_check = credential_checks(self.credentials)
+        self.host.in_worker(daytona_check, functools.partial(arrived, "daytona"), failed)
+        self.host.in_worker(claude_check, functools.partial(arrived, "claude"), failed)
 
     def _set_check_state(self, state: CheckState) -> None:
         """Step 4's buttons and progress bar for ``state``; the bar moves only while
