@@ -143,6 +143,8 @@ def test_the_method_step_focuses_the_chosen_radio_and_arrows_move_between_them(
     chain = focus_chain(wizard.api_key_radio)
     assert wizard.token_radio not in chain
     assert wizard.next_button in chain
+    press(wizard.api_key_radio, "<Return>")  # on a radio: the default button, Next
+    assert wizard.step is SetupStep.CLAUDE
 
 
 def test_new_run_tab_leaves_the_prompt_and_ctrl_enter_starts_from_anywhere(

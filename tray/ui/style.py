@@ -13,6 +13,11 @@ desktop's preference (screenshots use it).
 Keys (:func:`dialog_keys`, :func:`radio_group`, :func:`make_focusable`): Return acts on
 the focused button, or else on the window's default button; Space on the focused
 button; Escape cancels; arrow keys move within a radio group.
+
+Styles every theme gets: ``Heading.TLabel`` (:data:`HEADING_FONT`), ``Muted.TLabel``,
+``Error.TLabel``, ``Warning.TLabel``, ``Link.TLabel``; :func:`mark_default` gives a
+button ``Accent.TButton``. Code is shown in ``TkFixedFont``; :func:`text_box` makes a
+multi-line field that matches the theme.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from typing import Any
 __all__ = [
     "BASE_PAD",
     "BASE_WRAP",
+    "HEADING_FONT",
     "THEME_ENV",
     "ButtonRole",
     "Palette",
@@ -41,7 +47,6 @@ __all__ = [
     "desktop_prefers_dark",
     "dialog_keys",
     "ensure_theme",
-    "heading_font",
     "make_dpi_aware",
     "make_focusable",
     "mark_default",
@@ -57,7 +62,7 @@ __all__ = [
 BASE_PAD = 8  # pixels at 96 dpi
 BASE_WRAP = 420  # pixels at 96 dpi
 THEME_ENV = "MULTISHOT_THEME"
-HEADING_FONT = "MultishotHeadingFont"
+HEADING_FONT = "MultishotHeadingFont"  # a named font (the style "Heading.TLabel" uses it)
 _APPLIED = "::multishot_theme"  # a Tcl variable: which theme this interpreter uses
 _PORTAL_TIMEOUT_SECONDS = 1.0
 
@@ -333,11 +338,6 @@ def _palette_of_theme(root: tk.Misc) -> Palette:
     return _DARK if theme.endswith("dark") else _LIGHT
 
 
-def heading_font(root: tk.Misc) -> str:
-    ensure_theme(root)
-    return HEADING_FONT
-
-
 def make_dpi_aware() -> None:
     """Windows: draw at the monitor's real DPI (per monitor) rather than be bitmap-
     stretched; must run before Tk starts. Elsewhere nothing to do (macOS Retina is
@@ -358,7 +358,7 @@ def make_dpi_aware() -> None:
 
 class ButtonRole(enum.Enum):
     ACCEPT = "accept"  # the window's default action (Return)
-    CANCEL = "cancel"  # Escape
+    CANCEL = "cancel"  # what Escape does too (bound by dialog_keys)
     OTHER = "other"
 
 
@@ -397,7 +397,9 @@ def mark_default(button: ttk.Button, default: bool = True) -> None:
     button.configure(style="Accent.TButton" if default else "TButton")
 
 
-_ACTIVATED_BY_KEYS = frozenset({"TButton", "Button", "TCheckbutton", "TRadiobutton"})
+# Return presses these when they have the focus; on a check box or radio button it is
+# the window's default, as on every desktop (Space toggles them).
+_PRESSED_BY_RETURN = frozenset({"TButton", "Button"})
 
 
 def dialog_keys(
@@ -416,7 +418,7 @@ def dialog_keys(
         widget = event.widget
         if isinstance(widget, tk.Text):
             return None
-        if widget.winfo_class() in _ACTIVATED_BY_KEYS:
+        if widget.winfo_class() in _PRESSED_BY_RETURN:
             widget.invoke()  # type: ignore[attr-defined]
         elif default is not None:
             default()
