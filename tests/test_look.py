@@ -15,6 +15,7 @@ import tkinter as tk
 import webbrowser
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,11 +31,13 @@ from tests.scenes.setup import (
 )
 from tray.credentials.model import AuthMethod, Credentials, SetupStep
 from tray.credentials.validation import CredentialsCheck
+from tray.failures import FailureKind
 from tray.runs.spec import RunSpec
 from tray.ui import style
 from tray.ui.alerts import AlertWindow
+from tray.ui.dbus_service import Interface, Method, ObjectServer
 from tray.ui.dialogs import NewRunDialog
-from tray.ui.messages import log_out_question
+from tray.ui.messages import failure_notice, log_out_question
 from tray.ui.wizard import CheckState, SetupWizard
 
 pytestmark = pytest.mark.usefixtures("display")
@@ -336,6 +339,8 @@ def test_help_text_has_no_markdown(root: tk.Tk) -> None:
     error = text_of(wizard.claude_error)
     assert "claude setup-token" in error
     assert "`" not in error
+    notice = failure_notice(FailureKind.EXPIRED)  # a notification shows no Markdown either
+    assert "(run “claude setup-token”)" in notice.body
 
 
 # -- scaling and theme --------------------------------------------------------------------
@@ -421,6 +426,46 @@ def test_the_theme_follows_the_requested_darkness(
         assert made.tk.eval("set ::ttk::currentTheme") == theme
         assert style.palette(made).dark is (wanted == "dark")
         made.destroy()
+
+
+@contextlib.contextmanager
+def settings_portal(method: str, answer: Any) -> Iterator[list[tuple[str, str]]]:
+    """A stand-in for xdg-desktop-portal's Settings on the test's session bus, with only
+    ``method`` (ReadOne, or Read as portals before 2023 had it); what it was asked."""
+    asked: list[tuple[str, str]] = []
+
+    def read(namespace: str, key: str) -> tuple[Any, ...]:
+        asked.append((namespace, key))
+        return (answer,)
+
+    settings = Interface(
+        "org.freedesktop.portal.Settings", {method: Method("ss", "v", read)}, {}, dict
+    )
+    server = ObjectServer({"/org/freedesktop/portal/desktop": [settings]}, lambda *_: None)
+    server.connect(["org.freedesktop.portal.Desktop"], [])
+    server.serve_in_thread("portal-standin")
+    try:
+        yield asked
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize(
+    ("method", "answer", "dark"),
+    [
+        ("ReadOne", ("u", 1), True),
+        ("ReadOne", ("u", 2), False),
+        ("Read", ("v", ("u", 1)), True),  # an old portal: a variant in a variant
+    ],
+)
+def test_the_settings_portal_decides_dark_or_light(
+    monkeypatch: pytest.MonkeyPatch, method: str, answer: Any, dark: bool
+) -> None:
+    monkeypatch.delenv(style.THEME_ENV, raising=False)
+    monkeypatch.setenv("GTK_THEME", "Adwaita" if dark else "Adwaita:dark")  # the portal wins
+    with settings_portal(method, answer) as asked:
+        assert style.desktop_prefers_dark() is dark
+    assert asked == [("org.freedesktop.appearance", "color-scheme")]
 
 
 def test_a_dark_gtk_setting_is_followed_without_a_portal(

@@ -58,7 +58,7 @@ class Notice:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "title", redact(self.title))
-        object.__setattr__(self, "body", redact(self.body))
+        object.__setattr__(self, "body", readable(redact(self.body)))
 
 
 def failure_notice(kind: FailureKind, resets_at: dt.datetime | None = None) -> Notice:

@@ -26,6 +26,7 @@ import configparser
 import dataclasses
 import enum
 import functools
+import logging
 import os
 import re
 import sys
@@ -59,6 +60,7 @@ __all__ = [
     "wrap",
 ]
 
+log = logging.getLogger(__name__)
 BASE_PAD = 8  # pixels at 96 dpi
 BASE_WRAP = 420  # pixels at 96 dpi
 THEME_ENV = "MULTISHOT_THEME"
@@ -144,7 +146,12 @@ def ensure_theme(root: tk.Misc) -> None:
         theme = "aqua-dark" if _aqua_is_dark(root) else "aqua"
     else:
         theme = "sun-valley-dark" if desktop_prefers_dark() else "sun-valley-light"
-        _load_sun_valley(root, theme)
+        try:
+            _load_sun_valley(root, theme)
+        except (ImportError, tk.TclError) as exc:  # a broken install: plain, but working
+            log.warning("the Sun Valley theme could not be loaded (%s); using clam", exc)
+            theme = "clam"
+            style.theme_use(theme)
     _set_fonts(root)
     root.tk.call("set", _APPLIED, theme)
 
@@ -172,7 +179,8 @@ def desktop_prefers_dark() -> bool:
 
 
 def _portal_color_scheme() -> bool | None:
-    """The portal's answer (1: prefer dark, 2: prefer light, 0: no preference -> None)."""
+    """The settings portal's answer (1: prefer dark, 2: prefer light; 0, no portal, no
+    bus: None). ``ReadOne`` since 2023; older portals only have ``Read``."""
     if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
         return None
     try:
@@ -185,16 +193,25 @@ def _portal_color_scheme() -> bool | None:
         bus_name="org.freedesktop.portal.Desktop",
         interface="org.freedesktop.portal.Settings",
     )
-    call = new_method_call(portal, "ReadOne", "ss", ("org.freedesktop.appearance", "color-scheme"))
+    setting = ("org.freedesktop.appearance", "color-scheme")
     try:
-        with open_dbus_connection(bus="SESSION") as connection:
-            reply = connection.send_and_get_reply(call, timeout=_PORTAL_TIMEOUT_SECONDS)
-    except Exception:  # no portal, an old one, no bus: the desktop did not say
+        connection = open_dbus_connection(bus="SESSION")
+    except (OSError, ValueError):
         return None
-    value = reply.body[0] if reply.body else None
-    while isinstance(value, tuple):  # a variant: (signature, value), maybe nested
-        value = value[-1]
-    return {1: True, 2: False}.get(value) if isinstance(value, int) else None
+    with connection:
+        for method in ("ReadOne", "Read"):
+            call = new_method_call(portal, method, "ss", setting)
+            try:
+                reply = connection.send_and_get_reply(call, timeout=_PORTAL_TIMEOUT_SECONDS)
+            except (OSError, TimeoutError):
+                return None
+            if reply.header.message_type.name == "error":
+                continue  # no such method (an old portal), or no portal at all
+            value = reply.body[0] if reply.body else None
+            while isinstance(value, tuple):  # a variant (signature, value); Read nests two
+                value = value[-1]
+            return {1: True, 2: False}.get(value) if isinstance(value, int) else None
+    return None
 
 
 def _gtk_settings_prefer_dark() -> bool:
