@@ -24,7 +24,10 @@ from tests.standins import VALID_ANTHROPIC_KEY, AnthropicStandIn
 from tests.test_local_login import write_login
 from tray.credentials.keychain import CredentialStore
 from tray.credentials.model import AuthMethod, Credentials, SetupStep
+from tray.failures import FailureKind
+from tray.runs.events import ScanNotice
 from tray.runs.spec import RunSpec
+from tray.scanner import ScanEvent
 from tray.service import Service
 from tray.ui.app import TrayApp
 from tray.ui.dialogs import NewRunDialog
@@ -489,6 +492,32 @@ def test_start_at_login_is_a_checkable_menu_item(app: TrayApp, isolated_home: Pa
     assert menu_items(app)["Start at login"].checked
     menu_items(app)["Start at login"](None)
     pump(app.root, lambda: not desktop.exists() and not app.start_at_login)
+
+
+def test_two_credentials_at_once_ask_which_to_keep_in_words(app: TrayApp) -> None:
+    app._set_credentials(
+        Credentials(
+            VALID_DAYTONA_KEY,
+            AuthMethod.API_KEY,
+            anthropic_api_key=VALID_ANTHROPIC_KEY,
+            claude_oauth_token=TOKEN,
+        )
+    )
+    asked: list[Question] = []
+
+    def keep_the_api_key(question: Question) -> bool:
+        asked.append(question)
+        return True
+
+    app.confirm = keep_the_api_key
+    conflict = ScanEvent(FailureKind.CONFLICT, "stderr", "Auth conflict: both are set")
+    app._on_engine_event(ScanNotice("r1", 1, conflict))
+    assert [(q.accept, q.reject) for q in asked] == [("Keep the API key", "Keep the OAuth token")]
+    pump(app.root, lambda: app.credentials is not None and not app.credentials.claude_oauth_token)
+    assert app.credentials is not None
+    assert app.credentials.auth_method is AuthMethod.API_KEY
+    pump(app.root, lambda: f"secret = {VALID_ANTHROPIC_KEY}" in stored_entries())
+    assert TOKEN not in stored_entries()
 
 
 def test_quit_with_a_run_active_asks_then_deletes_its_sandboxes_and_ends_the_loop(

@@ -52,6 +52,11 @@ def log_out(root: tk.Tk) -> tk.Misc:
     return AlertWindow.asking(root, messages.log_out_question(2)).top
 
 
+@scene("two-credentials-question")
+def two_credentials(root: tk.Tk) -> tk.Misc:
+    return AlertWindow.asking(root, messages.CONFLICT_QUESTION).top
+
+
 @scene("error-keychain-locked")
 def keychain_locked(root: tk.Tk) -> tk.Misc:
     error = KeychainLocked.locked()

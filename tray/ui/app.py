@@ -338,16 +338,7 @@ class TrayApp:
         credentials = self.credentials
         if credentials is None:
             return
-        keep_key = self.confirm(
-            messages.Question(
-                "Two Claude credentials",
-                "Both an API key and an OAuth token reached Claude, and only one should. "
-                "Which one should Multishot keep? The other one is cleared.",
-                accept="Keep the API key",
-                reject="Keep the OAuth token",
-                destructive=False,
-            )
-        )
+        keep_key = self.confirm(messages.CONFLICT_QUESTION)
         method = AuthMethod.API_KEY if keep_key else AuthMethod.OAUTH_TOKEN
         self.save_credentials(
             Credentials(

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from tray.runs.events import AuthFailure
 
 __all__ = [
+    "CONFLICT_QUESTION",
     "Notice",
     "NoticeAction",
     "Question",
@@ -93,6 +94,16 @@ class Question:
     reject: str  # the verb that doesn't: "Keep running"
     # Going ahead loses something: the safe answer has the focus (Return keeps it safe).
     destructive: bool = True
+
+
+CONFLICT_QUESTION = Question(
+    "Two Claude credentials",
+    "Both an API key and an OAuth token reached Claude, and only one should. Which one "
+    "should Multishot keep? The other one is cleared.",
+    accept="Keep the API key",
+    reject="Keep the OAuth token",
+    destructive=False,
+)
 
 
 def log_out_question(active: int) -> Question:
