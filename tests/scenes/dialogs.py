@@ -36,13 +36,29 @@ class _NoActions:
         return lambda *_args: None
 
 
+ACCOUNT = ("Claude: API key sk-ant-…Ab12", "Daytona: dtn_…9f3e")
+
+
 @scene("actions")
 def actions(root: tk.Tk) -> tk.Misc:
     state = MenuState(
         has_credentials=True,
-        account_lines=("Claude: API key sk-ant-…Ab12", "Daytona: dtn_…9f3e"),
+        account_lines=ACCOUNT,
         auth_error_waiting=False,
         runs=(RunEntry("3f2a9c1e", "3f2a9c — running 2/4", True),),
+    )
+    return ActionsWindow(root, state, _NoActions()).top  # type: ignore[arg-type]
+
+
+@scene("actions-credential-to-fix")
+def actions_with_trouble(root: tk.Tk) -> tk.Misc:
+    """A credential failed a run, and two of its sandboxes could not be deleted."""
+    state = MenuState(
+        has_credentials=True,
+        account_lines=ACCOUNT,
+        auth_error_waiting=True,
+        runs=(RunEntry("3f2a9c1e", "3f2a9c — auth failed", False),),
+        sandboxes_left=2,
     )
     return ActionsWindow(root, state, _NoActions()).top  # type: ignore[arg-type]
 
