@@ -13,7 +13,7 @@ import sys
 import time
 import tkinter as tk
 import webbrowser
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,8 @@ from tray.runs.spec import RunSpec
 from tray.ui import style
 from tray.ui.alerts import AlertWindow
 from tray.ui.dbus_service import Interface, Method, ObjectServer
-from tray.ui.dialogs import NewRunDialog
+from tray.ui.dialogs import ActionsWindow, NewRunDialog
+from tray.ui.menu import MenuState
 from tray.ui.messages import failure_notice, log_out_question
 from tray.ui.wizard import CheckState, SetupWizard
 
@@ -203,6 +204,33 @@ def test_a_destructive_question_keeps_the_safe_answer_on_return(root: tk.Tk) -> 
     window = AlertWindow.asking(root, question)
     press(window.accept_button, "<Escape>")
     assert window.answer is False
+    assert not window.top.winfo_exists()
+
+
+class RecordedActions:
+    """The menu's actions, each recording its name when called."""
+
+    def __init__(self) -> None:
+        self.called: list[str] = []
+
+    def __getattr__(self, name: str) -> Callable[..., None]:
+        return lambda *_args: self.called.append(name)
+
+
+@pytest.mark.parametrize(("waiting", "default"), [(False, "new_run"), (True, "fix_credentials")])
+def test_the_actions_windows_default_is_what_the_user_came_for(
+    root: tk.Tk, waiting: bool, default: str
+) -> None:
+    state = MenuState(True, ("Claude: API key sk-ant-…Ab12",), waiting)
+    actions = RecordedActions()
+    window = ActionsWindow(root, state, actions)
+    take_focus(window.top)
+    assert focused(window.top) is window.default_button
+    press(window.top, "<Escape>")
+    assert (actions.called, window.top.winfo_exists()) == ([], 0)
+    window = ActionsWindow(root, state, actions)
+    press(window.top, "<Return>")
+    assert actions.called == [default]
     assert not window.top.winfo_exists()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tkinter as tk
+from collections.abc import Callable
 
 from tests.scenes import scene
 from tray.errors import KeychainLocked
@@ -32,7 +33,7 @@ def new_run_error(root: tk.Tk) -> tk.Misc:
 class _NoActions:
     """The actions window's buttons, doing nothing (a picture is taken, nothing clicked)."""
 
-    def __getattr__(self, _name: str) -> object:
+    def __getattr__(self, _name: str) -> Callable[..., None]:
         return lambda *_args: None
 
 
@@ -47,7 +48,7 @@ def actions(root: tk.Tk) -> tk.Misc:
         auth_error_waiting=False,
         runs=(RunEntry("3f2a9c1e", "3f2a9c — running 2/4", True),),
     )
-    return ActionsWindow(root, state, _NoActions()).top  # type: ignore[arg-type]
+    return ActionsWindow(root, state, _NoActions()).top
 
 
 @scene("actions-credential-to-fix")
@@ -60,7 +61,7 @@ def actions_with_trouble(root: tk.Tk) -> tk.Misc:
         runs=(RunEntry("3f2a9c1e", "3f2a9c — auth failed", False),),
         sandboxes_left=2,
     )
-    return ActionsWindow(root, state, _NoActions()).top  # type: ignore[arg-type]
+    return ActionsWindow(root, state, _NoActions()).top
 
 
 @scene("log-out-confirm")

@@ -239,7 +239,7 @@ class ActionsWindow:
         ttk.Label(self._frame, text="Multishot", style="Heading.TLabel").pack(
             anchor="w", pady=(0, style.pad(root))
         )
-        self.new_run_button = self._button("New run…", actions.new_run)
+        new_run = self._button("New run…", actions.new_run)
         self._button("Runs…", actions.open_runs)
         for entry in state.runs:
             row = ttk.Frame(self._frame)
@@ -260,8 +260,11 @@ class ActionsWindow:
             ttk.Label(self._frame, text=line, style="Muted.TLabel").pack(anchor="w")
         self._button("Check credentials", actions.check_credentials, state.has_credentials)
         self._button("Set up credentials…", actions.setup_credentials)
-        if state.auth_error_waiting:
+        fix = (
             self._button("Fix credentials…", actions.fix_credentials)
+            if state.auth_error_waiting
+            else None
+        )
         self._button("Log out", actions.log_out, state.has_credentials)
         ttk.Separator(self._frame).pack(fill="x", pady=style.pad(root))
         self.start_at_login = tk.BooleanVar(self.top, value=state.start_at_login)
@@ -272,12 +275,14 @@ class ActionsWindow:
             command=self._then_close(actions.toggle_start_at_login),
         ).pack(anchor="w", pady=gap)
         self._button("Quit", actions.quit)
-        style.mark_default(self.new_run_button)
+        # What the user most likely came for: the fix while a credential waits for one.
+        self.default_button = fix or new_run
+        style.mark_default(self.default_button)
         style.dialog_keys(
-            self.top, default=self.new_run_button.invoke, cancel=lambda: close_window(self.top)
+            self.top, default=self.default_button.invoke, cancel=lambda: close_window(self.top)
         )
         style.place_centred(self.top)
-        self.new_run_button.focus_set()
+        self.default_button.focus_set()
 
     def _button(
         self,
