@@ -8,6 +8,7 @@ flows (real checks, the keychain, runs) are in test_tray.py.
 from __future__ import annotations
 
 import contextlib
+import gc
 import shlex
 import sys
 import time
@@ -15,6 +16,8 @@ import tkinter as tk
 import webbrowser
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from tkinter import font as tkfont
+from tkinter import ttk
 from typing import Any
 
 import pytest
@@ -280,6 +283,9 @@ def test_the_wizard_keeps_one_size_through_every_step_and_state(root: tk.Tk) -> 
 
 def test_the_wizard_says_which_step_and_greets_only_a_new_user(root: tk.Tk) -> None:
     wizard = wizard_at(root, SetupStep.METHOD)
+    gc.collect()  # the heading's font outlives whatever made it
+    heading_font = ttk.Style(root).lookup(str(wizard.heading.cget("style")), "font")
+    assert tkfont.nametofont(heading_font, root=root).actual("weight") == "bold"
     assert text_of(wizard.step_label) == "Step 2 of 4"
     wizard.back()
     assert (text_of(wizard.step_label), text_of(wizard.heading)) == (

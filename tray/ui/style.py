@@ -337,9 +337,11 @@ def _set_fonts(root: tk.Misc) -> None:
     for name in tkfont.names(root):
         if name.startswith("SunValley"):
             tkfont.nametofont(name, root=root).configure(family=family, size=size)
-    exists = HEADING_FONT in tkfont.names(root)
-    heading = tkfont.Font(root=root, name=HEADING_FONT, exists=exists)
-    heading.configure(family=family, size=round(size * 1.3), weight="bold")
+    # Made in Tcl: a tkinter Font object deletes the font it made when it is collected.
+    verb = "configure" if HEADING_FONT in tkfont.names(root) else "create"
+    root.tk.call(
+        "font", verb, HEADING_FONT, "-family", family, "-size", round(size * 1.3), "-weight", "bold"
+    )
     style = ttk.Style(root)
     style.configure("Heading.TLabel", font=HEADING_FONT)
     colours = _palette_of_theme(root)
