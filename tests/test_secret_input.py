@@ -113,6 +113,16 @@ def test_bad_input_gets_a_specific_message_without_the_secret(
         assert secret not in str(caught.value)
 
 
+def test_a_long_paste_is_counted_whole_even_with_a_colon_in_it() -> None:
+    """Issue 13: 4,985 pasted characters were reported as 4,013 (the text before a ':'
+    far into the paste was taken for a variable's name and dropped)."""
+    pasted = "A" * 971 + ":" + "B" * 4013
+    with pytest.raises(InvalidSecretInput) as raised:
+        read_secret(SecretKind.DAYTONA_API_KEY, pasted)
+    assert "What was pasted is 4,985 characters long" in raised.value.message
+    assert normalise_secret(pasted) == pasted
+
+
 def test_right_kinds_are_accepted() -> None:
     assert read_secret(SecretKind.CLAUDE_OAUTH_TOKEN, TOKEN) == TOKEN
     assert read_secret(SecretKind.DAYTONA_API_KEY, f"DAYTONA_API_KEY={DAYTONA}") == DAYTONA

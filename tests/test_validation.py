@@ -67,18 +67,22 @@ def test_a_server_that_never_answers_is_could_not_check(anthropic: AnthropicStan
     result = check_anthropic_api_key(VALID_ANTHROPIC_KEY, total_timeout=1.5)
     assert time.monotonic() - started < 10  # it gave up by itself
     assert result.status is CheckStatus.UNREACHABLE
-    assert "No answer" in result.message
+    assert "did not answer within 1.5 seconds" in result.message
 
 
 def test_a_closed_port_is_could_not_check_never_invalid() -> None:
     result = check_anthropic_api_key(WRONG_KEY, base_url=closed_port_url())
     assert result.status is CheckStatus.UNREACHABLE
-    assert "Could not connect" in result.message
+    # In words a person reads: no error number, no address.
+    assert "Could not connect to Anthropic's API (the connection was refused)" in result.message
+    assert "Errno" not in result.message
+    assert "127.0.0.1" not in result.message
 
 
 def test_an_unresolvable_host_is_could_not_check() -> None:
     result = check_anthropic_api_key(WRONG_KEY, base_url="http://no-such-host.invalid")
     assert result.status is CheckStatus.UNREACHABLE
+    assert "the server's name could not be found" in result.message
 
 
 def test_a_malformed_base_url_is_reported() -> None:
@@ -116,7 +120,8 @@ def test_daytona_failures_are_not_invalid(
 def test_daytona_unreachable_and_silent() -> None:
     result = check_daytona_api_key(VALID_DAYTONA_KEY, api_url=closed_port_url() + "/api")
     assert result.status is CheckStatus.UNREACHABLE
-    assert "Could not connect to Daytona" in result.message
+    assert "Could not connect to Daytona (the connection was refused)" in result.message
+    assert "127.0.0.1" not in result.message
 
 
 def test_daytona_server_that_never_answers(daytona: DaytonaStandIn) -> None:

@@ -66,6 +66,7 @@ __all__ = [
     "RunNotFound",
     "RunNotRecorded",
     "SandboxError",
+    "connection_problem",
 ]
 
 
@@ -222,3 +223,17 @@ class SandboxError(DaytonaProblem):
 
 class LogStreamDropped(DaytonaProblem):
     title = "The live log stream dropped"
+
+
+def connection_problem(exc: BaseException) -> str:
+    """A connection failure in a few words, without addresses or error numbers."""
+    text = str(exc).lower()
+    if "refused" in text:
+        return "the connection was refused"
+    if "timed out" in text or "timeout" in text:
+        return "no answer in time"
+    if any(sign in text for sign in ("name or service", "resolution", "getaddrinfo", "nodename")):
+        return "the server's name could not be found"
+    if "ssl" in text or "certificate" in text:
+        return "a secure connection could not be made"
+    return "the connection failed"

@@ -52,7 +52,11 @@ MIN_SECRET_LENGTH = 16
 # Windows Credential Manager's 2560-byte cap (keyring stores UTF-16 there).
 MAX_SECRET_LENGTH = 1024
 
-_ASSIGNMENT = re.compile(r"^(?:export\s+|set\s+)?\$?[A-Za-z_][A-Za-z0-9_]*\s*[=:]\s*(?P<value>.*)$")
+# A variable's name is short: a long paste with a ':' or '=' in it is not an assignment
+# (its head was once cut off, and the length message counted only the rest).
+_ASSIGNMENT = re.compile(
+    r"^(?:export\s+|set\s+)?\$?[A-Za-z_][A-Za-z0-9_]{0,63}\s*[=:]\s*(?P<value>.*)$"
+)
 _QUOTES = "\"'`“”‘’"
 
 
@@ -116,12 +120,13 @@ def _access_token_from_json(text: str) -> str:
 def read_secret(kind: SecretKind, pasted: str) -> str:
     """Normalise ``pasted`` and check that it can be a ``kind``; return the bare secret."""
     secret = normalise_secret(pasted)
-    check_secret(kind, secret)
+    check_secret(kind, secret, pasted_length=len(pasted.strip()))
     return secret
 
 
-def check_secret(kind: SecretKind, secret: str) -> None:
-    """Raise :class:`InvalidSecretInput` when ``secret`` cannot be a ``kind``."""
+def check_secret(kind: SecretKind, secret: str, *, pasted_length: int | None = None) -> None:
+    """Raise :class:`InvalidSecretInput` when ``secret`` cannot be a ``kind``;
+    ``pasted_length``: how long the text was before normalising (what the user saw)."""
     label = kind.value
     if not secret:
         raise InvalidSecretInput(f"Nothing was pasted. Paste {kind.expected}.")
@@ -142,7 +147,8 @@ def check_secret(kind: SecretKind, secret: str) -> None:
         )
     if len(secret) > MAX_SECRET_LENGTH:
         raise InvalidSecretInput(
-            f"What was pasted is {len(secret):,} characters long; {kind.expected} is "
+            f"What was pasted is {max(len(secret), pasted_length or 0):,} characters long; "
+            f"{kind.expected} is "
             "about 100. Paste only the key."
         )
     wrong_kind = _wrong_kind_message(kind, secret)

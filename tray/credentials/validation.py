@@ -10,15 +10,24 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+import functools
 import json
+import logging
 import time
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from tray import config
 from tray.credentials.model import AuthMethod, Credentials
-from tray.errors import DaytonaKeyRejected, DaytonaRateLimited, DaytonaUnreachable, SandboxError
+from tray.errors import (
+    DaytonaKeyRejected,
+    DaytonaRateLimited,
+    DaytonaUnreachable,
+    SandboxError,
+    connection_problem,
+)
 from tray.redaction import redact
 
 if TYPE_CHECKING:
@@ -35,9 +44,11 @@ __all__ = [
     "check_credentials",
     "check_daytona_api_key",
     "check_oauth_token",
+    "credential_checks",
     "describe_expiry",
 ]
 
+log = logging.getLogger(__name__)
 ANTHROPIC_VERSION = "2023-06-01"
 CONNECT_TIMEOUT_SECONDS = 5.0
 TOTAL_TIMEOUT_SECONDS = 15.0
@@ -81,13 +92,23 @@ class CredentialsCheck:
 
 def check_credentials(credentials: Credentials) -> CredentialsCheck:
     """Check both credentials (blocking: call it from a worker thread)."""
+    daytona, claude = credential_checks(credentials)
+    claude_result = claude()
+    return CredentialsCheck(daytona=daytona(), claude=claude_result)
+
+
+def credential_checks(
+    credentials: Credentials,
+) -> tuple[Callable[[], CheckResult], Callable[[], CheckResult]]:
+    """The Daytona check and the Claude check of :func:`check_credentials`, to run apart
+    (a window shows each result as soon as it has it)."""
+    daytona = functools.partial(check_daytona_api_key, credentials.daytona_api_key)
     if credentials.auth_method is AuthMethod.API_KEY:
-        claude = check_anthropic_api_key(credentials.claude_secret)
-    else:
-        claude = check_oauth_token(credentials.claude_secret, credentials.oauth_token_expires_at)
-    return CredentialsCheck(
-        daytona=check_daytona_api_key(credentials.daytona_api_key), claude=claude
+        return daytona, functools.partial(check_anthropic_api_key, credentials.claude_secret)
+    claude = functools.partial(
+        check_oauth_token, credentials.claude_secret, credentials.oauth_token_expires_at
     )
+    return daytona, claude
 
 
 def check_anthropic_api_key(
@@ -118,8 +139,8 @@ def check_anthropic_api_key(
     except httpx.TimeoutException:
         return CheckResult(
             CheckStatus.UNREACHABLE,
-            f"No answer from {host} within {total_timeout:g} seconds; the key could not "
-            "be checked. Check the network and try again.",
+            f"Anthropic's API did not answer within {total_timeout:g} seconds, so the key "
+            "could not be checked. Check the internet connection and try again.",
         )
     except (httpx.InvalidURL, httpx.UnsupportedProtocol):
         return CheckResult(
@@ -128,12 +149,13 @@ def check_anthropic_api_key(
             f"(check {config.ANTHROPIC_BASE_URL_ENV}).",
         )
     except httpx.HTTPError as exc:
+        log.info("could not reach %s: %s", host, exc)
         return CheckResult(
             CheckStatus.UNREACHABLE,
-            f"Could not connect to {host} ({exc or type(exc).__name__}); the key could not "
-            "be checked. Check the network and try again.",
+            f"Could not connect to Anthropic's API ({connection_problem(exc)}), so the key "
+            "could not be checked. Check the internet connection and try again.",
         )
-    return _interpret_anthropic_answer(response.status_code, body, host)
+    return _interpret_anthropic_answer(response.status_code, body)
 
 
 def _read_capped(response: httpx.Response, deadline: float) -> bytes:
@@ -151,7 +173,7 @@ def _read_capped(response: httpx.Response, deadline: float) -> bytes:
     return b"".join(chunks)
 
 
-def _interpret_anthropic_answer(status: int, body: bytes, host: str) -> CheckResult:
+def _interpret_anthropic_answer(status: int, body: bytes) -> CheckResult:
     message = _api_error_message(body)
     said = f": {message}" if message else ""
     if status == HTTPStatus.OK:
@@ -181,7 +203,8 @@ def _interpret_anthropic_answer(status: int, body: bytes, host: str) -> CheckRes
         )
     return CheckResult(
         CheckStatus.UNREACHABLE,
-        f"{host} answered HTTP {status}{said}; the key could not be checked. Try again later.",
+        f"Anthropic's API answered with an error (HTTP {status}){said}, so the key could "
+        "not be checked. Try again later.",
     )
 
 

@@ -26,6 +26,7 @@ from tray.errors import (
     LogStreamDropped,
     MultishotError,
     SandboxError,
+    connection_problem,
 )
 from tray.redaction import redact
 from tray.sandbox.retry import Backoff
@@ -85,8 +86,8 @@ def verify_api_key(api_key: str, api_url: str | None = None, timeout: float = 15
         call_with_deadline(list_one, timeout, "daytona-key-check")
     except DeadlineExceeded:
         raise DaytonaUnreachable(
-            f"Daytona at {url} did not answer within {timeout:g} seconds. Check the "
-            "network and try again."
+            f"Daytona did not answer within {timeout:g} seconds. Check the internet "
+            "connection and try again."
         ) from None
 
 
@@ -125,13 +126,15 @@ def translated_errors(operation: str, url: str | None = None) -> Iterator[None]:
         if isinstance(exc, (DaytonaConnectionError, DaytonaTimeoutError)) or (
             exc.status_code is None and _looks_like_connection_failure(exc)
         ):
+            log.info("could not reach Daytona at %s: %s", where, _detail(exc))
             raise DaytonaUnreachable(
-                f"Could not connect to Daytona at {where} ({_connection_problem(exc)}). Check "
-                "the network and try again."
+                f"Could not connect to Daytona ({connection_problem(exc)}). Check the "
+                "internet connection and try again."
             ) from None
         if exc.status_code is not None and exc.status_code >= 500:
+            log.info("Daytona at %s: %s", where, _detail(exc))
             raise DaytonaUnreachable(
-                f"Daytona at {where} answered with an error ({_detail(exc)}) while trying to "
+                f"Daytona answered with an error (HTTP {exc.status_code}) while trying to "
                 f"{operation}. Try again later."
             ) from None
         raise SandboxError(f"Could not {operation}: {_detail(exc)}") from None
@@ -143,17 +146,6 @@ def _looks_like_connection_failure(exc: BaseException) -> bool:
         sign in text
         for sign in ("max retries", "refused", "timed out", "timeout", "connect", "resolution")
     )
-
-
-def _connection_problem(exc: BaseException) -> str:
-    text = str(exc).lower()
-    if "refused" in text:
-        return "connection refused"
-    if "timed out" in text or "timeout" in text:
-        return "no answer in time"
-    if "name or service not known" in text or "resolution" in text or "getaddrinfo" in text:
-        return "the host name could not be resolved"
-    return _detail(exc)
 
 
 def _detail(exc: BaseException) -> str:
