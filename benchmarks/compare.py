@@ -108,7 +108,7 @@ def window_open_ms(run_id: str, openings: int = 7) -> tuple[float, float]:
     root = tk.Tk()
     root.withdraw()
     app = TrayApp(root, service=Service(), with_icon=False)
-    app.inform = lambda title, text: sys.exit(f"{title}: {text}")
+    app.inform = lambda title, text, _level: sys.exit(f"{title}: {text}")
     times = []
     try:
         for _ in range(openings + 1):  # the first opening loads the modules and the theme

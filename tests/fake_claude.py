@@ -53,8 +53,10 @@ def scripted_edits(prompt: str) -> str:
     one) writes TEXT to NAME; a judge's prompt is answered with the test's scripted text
     (``judge-answer`` in the shared folder). What Claude says at the end is returned."""
     if JUDGE_MARK in prompt:
-        answer = Path(os.environ["FAKE_CLAUDE_SHARED"]) / "judge-answer"
-        return answer.read_text(encoding="utf-8")
+        answer = (Path(os.environ["FAKE_CLAUDE_SHARED"]) / "judge-answer").read_text("utf-8")
+        if answer == "hang":
+            time.sleep(3600)
+        return answer
     written = []
     for name, text in re.findall(r"WRITE (\S+) ([^\n]*)", prompt):
         Path(name).parent.mkdir(parents=True, exist_ok=True)

@@ -100,6 +100,9 @@ def first_launch(bundle: Path, display: str) -> Iterator[subprocess.Popen[str]]:
 def test_first_launch_of_the_bundle_shows_the_setup_wizard(
     first_launch: subprocess.Popen[str], display: str
 ) -> None:
+    # in its theme: sv-ttk's Tcl and images are sourced at run time, not imported
+    assert list(BUNDLE.rglob("sv_ttk/sv.tcl")), "the theme is not in the bundle"
+    assert list(BUNDLE.rglob("sv_ttk/theme/spritesheet_dark.png"))
     deadline = time.monotonic() + 30
     while "Multishot setup" not in x_window_names(display):
         assert first_launch.poll() is None, (

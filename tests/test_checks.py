@@ -9,9 +9,10 @@ from typing import cast
 
 import pytest
 
+from tests.conftest import until
 from tests.daytona_standin import DaytonaStandIn
 from tests.git_repos import GitRepo
-from tests.test_engine import API_KEY, make_manager, run
+from tests.test_engine import API_KEY, Recorder, make_manager, run
 from tray.runs.compare import compare_run
 from tray.runs.events import ShotChanged
 from tray.runs.manager import RunManager
@@ -152,4 +153,20 @@ def test_a_check_over_its_time_limit_is_stopped_and_recorded(
     assert shot.check_exit_code == 124
     assert "check timed out after 1 s" in shot.detail
     assert "started" in (tmp_path / "runs" / run_id / "shot-1" / "check.log").read_text()
+    assert standin.live == []
+
+
+def test_a_cancel_during_the_check_ends_it_and_deletes_the_sandbox(
+    manager: RunManager, standin: DaytonaStandIn
+) -> None:
+    recorder = Recorder()
+    manager.subscribe(recorder)
+    run_id = manager.start(RunSpec("WRITE a.txt x", shots=1, check="sleep 600"))
+    until(lambda: ShotStatus.CHECKING in recorder.statuses(1), "the check to start")
+    assert manager.cancel(run_id)
+    assert manager.wait(run_id, 60)
+    (shot,) = manager.history.shots(run_id)
+    assert shot.status == "cancelled"
+    assert shot.check_exit_code is None
+    assert shot.patch_path is not None  # collected before the check
     assert standin.live == []

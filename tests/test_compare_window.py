@@ -23,6 +23,7 @@ from tray.runs.events import RunFinished
 from tray.runs.layout import default_runs_root
 from tray.runs.status import RunStatus, ShotStatus
 from tray.service import Service
+from tray.ui.alerts import Level
 from tray.ui.app import TrayApp
 from tray.ui.compare_window import CompareWindow
 from tray.ui.diff_view import FIRST_LINES
@@ -34,8 +35,6 @@ pytestmark = pytest.mark.usefixtures("display")
 def app(root: tk.Tk, tmp_path: Path) -> Iterator[TrayApp]:
     service = Service(CredentialStore(), history_path=tmp_path / "h.sqlite3")
     app = TrayApp(root, service=service, with_icon=False)
-    told: list[tuple[str, str]] = []
-    app.inform = lambda title, text: told.append((title, text))
     yield app
     app.notifier.close()
     app.close()
@@ -168,7 +167,7 @@ def test_apply_into_a_local_clone_through_the_folder_chooser(
 
     window.apply_button.invoke()  # the same branch again: refused, in the window
     pump(app.root, lambda: "already exists" in str(window.message.cget("text")))
-    assert str(window.message.cget("foreground")) == "#cf222e"  # the palette's error colour
+    assert str(window.message.cget("style")) == "Error.TLabel"
     assert asked == [None, clone.path]  # the chooser starts where the last apply went
     window.close()
     reopened = open_window(app, run_id)
@@ -213,11 +212,13 @@ def test_escape_closes_and_opening_again_brings_one_window(app: TrayApp, run_id:
 
 
 def test_an_unknown_run_is_told_not_opened(app: TrayApp) -> None:
-    told: list[tuple[str, str]] = []
-    app.inform = lambda title, text: told.append((title, text))
+    told: list[tuple[str, str, Level]] = []
+    app.inform = lambda title, text, level: told.append((title, text, level))
     app.open_compare("nosuchrun")
     pump(app.root, lambda: bool(told))
-    assert told == [("No such run", "No run matches 'nosuchrun'. `multishot runs` lists them.")]
+    assert told == [
+        ("No such run", "No run matches 'nosuchrun'. `multishot runs` lists them.", Level.ERROR)
+    ]
     assert app.compare_windows == {}
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from tests.claude_cli import QUIET_ENV, real_claude
 from tests.claude_logs import JUDGE_MARK
+from tests.conftest import until
 from tests.daytona_standin import DaytonaStandIn
 from tests.standins import AnthropicStandIn
 from tests.test_checks import CHECK, HINTS
@@ -205,6 +206,24 @@ def test_a_malformed_verdict_leaves_the_default_ranking(
     assert comparison.recommended == 1  # the default ranking: shot 1 passed its check
     assert [s.status for s in manager.history.shots(run_id)] == ["succeeded"] * 3
     assert recorder.of(RunFinished)[0].succeeded == 3
+
+
+def test_a_cancel_stops_the_judge_and_deletes_its_sandbox(
+    manager: RunManager, standin: DaytonaStandIn
+) -> None:
+    (standin.shared / "judge-answer").write_text("hang")
+    recorder = Recorder()
+    manager.subscribe(recorder)
+    spec = RunSpec("task", shots=2, hints=("WRITE a.txt a", "WRITE b.txt b"), judge=True)
+    run_id = manager.start(spec)
+    until(lambda: len(standin.created) == 3 and standin.live != [], "the judge's sandbox")
+    assert manager.cancel(run_id)
+    assert manager.wait(run_id, 60)
+    (finished,) = recorder.of(JudgeFinished)
+    assert finished.verdict.ranking == ()
+    assert finished.verdict.problem == "The judge did not finish: Cancelled."
+    assert recorder.of(RunFinished)[0].succeeded == 2  # the shots' results stand
+    assert standin.live == []
 
 
 def test_no_judge_for_fewer_than_two_changes(manager: RunManager, standin: DaytonaStandIn) -> None:

@@ -16,9 +16,11 @@ from tests.test_engine import make_manager, run
 from tray.errors import InvalidRunSpec, RunNotFound
 from tray.repo.apply import Change, apply_to_branch, apply_to_new_folder
 from tray.runs.history import History
+from tray.runs.layout import RunFolder
 from tray.runs.manager import RunManager
 from tray.runs.rounds import chain_changes, continue_spec
 from tray.runs.spec import RunSpec
+from tray.runs.state import RunState
 
 
 @pytest.fixture
@@ -149,3 +151,18 @@ def test_continue_refuses_what_it_cannot_start_from(manager: RunManager, tmp_pat
     manager.history.add_run("still-going", "p", {"shots": 1}, tmp_path, 1)
     with pytest.raises(InvalidRunSpec, match="still going"):
         continue_spec(manager.history, "still-going", 1, "more")
+
+
+def test_a_branch_that_moves_between_clones_keeps_the_first_commit_and_says_so(
+    tmp_path: Path,
+) -> None:
+    run = RunState("RUN", RunSpec("task", shots=3), RunFolder(tmp_path))
+    assert run.note_base(2, "aaa")
+    assert not run.note_base(1, "aaa")
+    assert not run.note_base(3, "bbb")
+    assert run.base_commit == "aaa"
+    assert run.moved_base_note() == (
+        " Note: the branch moved while the shots cloned it; shot(s) 3 started from another "
+        "commit than the run's aaa."
+    )
+    assert RunState("R2", RunSpec("task"), RunFolder(tmp_path)).moved_base_note() == ""

@@ -24,13 +24,17 @@ from tests.standins import VALID_ANTHROPIC_KEY, AnthropicStandIn
 from tests.test_local_login import write_login
 from tray.credentials.keychain import CredentialStore
 from tray.credentials.model import AuthMethod, Credentials, SetupStep
+from tray.failures import FailureKind
+from tray.runs.events import ScanNotice
 from tray.runs.spec import RunSpec
+from tray.scanner import ScanEvent
 from tray.service import Service
 from tray.ui.app import TrayApp
 from tray.ui.dialogs import NewRunDialog
 from tray.ui.icons import IconState
+from tray.ui.messages import Question
 from tray.ui.single_instance import InstanceLock
-from tray.ui.wizard import SetupWizard
+from tray.ui.wizard import CheckState, SetupWizard
 
 if TYPE_CHECKING:  # importing pystray opens the display; it has no type information
     from pystray import MenuItem
@@ -114,20 +118,20 @@ def test_first_launch_opens_the_wizard_and_a_valid_setup_is_saved(
     wizard = app.wizard
     assert wizard is not None
     assert step_of(wizard) is SetupStep.DAYTONA
-    screenshot(wizard.top, "wizard-1-daytona")
     wizard.daytona_entry.set(f"export DAYTONA_API_KEY='{VALID_DAYTONA_KEY}'")
     wizard.next_button.invoke()
     assert step_of(wizard) is SetupStep.METHOD
-    screenshot(wizard.top, "wizard-2-method")
     wizard.next_button.invoke()
     assert step_of(wizard) is SetupStep.CLAUDE
     assert "Validate & Save" in str(wizard.next_button.cget("text"))
     wizard.claude_entry.set(VALID_ANTHROPIC_KEY)
-    screenshot(wizard.top, "wizard-3-api-key")
     wizard.next_button.invoke()
     assert step_of(wizard) is SetupStep.VALIDATE
-    screenshot(wizard.top, "wizard-4-validate")
-    pump(app.root, lambda: app.wizard is None)
+    pump(app.root, lambda: wizard.check_state is CheckState.DONE)
+    assert str(wizard.heading.cget("text")) == "You're set"  # a word before it closes
+    assert "Your keys work and are saved" in str(wizard.done_text.cget("text"))
+    wizard.next_button.invoke()  # Close
+    assert app.wizard is None
     assert app.credentials is not None
     assert f"secret = {VALID_ANTHROPIC_KEY}" in stored_entries()
     assert app.icon_state()[0] is IconState.IDLE
@@ -159,16 +163,23 @@ def test_an_invalid_key_keeps_the_user_on_the_step_with_the_apis_message(
     assert "multishot" not in stored_entries()
 
 
-def test_network_down_offers_save_anyway(
+def test_network_down_offers_retry_and_save_anyway(
     app: TrayApp, daytona: DaytonaStandIn, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:9")
     wizard = validate_api_key(app, VALID_ANTHROPIC_KEY)
-    pump(app.root, lambda: str(wizard.next_button.cget("state")) == "normal")
-    assert "unreachable" in str(wizard.claude_result.cget("text"))
-    assert str(wizard.next_button.cget("text")) == "Save anyway"
-    wizard.next_button.invoke()
-    pump(app.root, lambda: app.wizard is None)
+    pump(app.root, lambda: wizard.check_state is CheckState.COULD_NOT_CHECK)
+    said = str(wizard.claude_result.cget("text"))
+    assert said.startswith("⚠ Anthropic API key: not checked. Could not connect to Anthropic")
+    for raw in ("unreachable", "Errno", "127.0.0.1", ":9"):
+        assert raw not in said
+    assert str(wizard.next_button.cget("text")) == "Retry"
+    wizard.next_button.invoke()  # still down: asked again, then the same answer
+    assert wizard.check_state is CheckState.CHECKING
+    pump(app.root, lambda: wizard.check_state is CheckState.COULD_NOT_CHECK)
+    wizard.save_anyway_button.invoke()
+    pump(app.root, lambda: wizard.check_state is CheckState.DONE)
+    assert "Your keys are saved" in str(wizard.done_text.cget("text"))
     assert f"secret = {VALID_ANTHROPIC_KEY}" in stored_entries()
 
 
@@ -192,7 +203,9 @@ def test_oauth_paste_wrong_type_back_and_cancel(app: TrayApp, daytona: DaytonaSt
     wizard.next_button.invoke()
     wizard.claude_entry.set(TOKEN)
     wizard.next_button.invoke()
-    pump(app.root, lambda: app.wizard is None)
+    pump(app.root, lambda: wizard.check_state is CheckState.DONE)
+    wizard.next_button.invoke()
+    assert app.wizard is None
     assert f"secret = {TOKEN}" in stored_entries()
     assert app.credentials is not None
     assert app.credentials.auth_method is AuthMethod.OAUTH_TOKEN
@@ -210,7 +223,6 @@ def test_oauth_import_from_the_local_login(app: TrayApp, isolated_home: Path) ->
     assert wizard is not None
     wizard.token_radio.invoke()
     wizard.next_button.invoke()
-    screenshot(wizard.top, "wizard-3-oauth-token")
     wizard.import_button.invoke()
     pump(app.root, lambda: wizard.claude_entry.get() == TOKEN)
     note = str(wizard.import_note.cget("text"))
@@ -221,7 +233,6 @@ def test_oauth_import_from_the_local_login(app: TrayApp, isolated_home: Path) ->
 def test_new_run_dialog_checks_its_input(root: tk.Tk) -> None:
     started: list[RunSpec] = []
     dialog = NewRunDialog(root, started.append)
-    screenshot(dialog.top, "new-run")
     dialog.start_button.invoke()
     assert "The prompt is empty" in str(dialog.error.cget("text"))
     dialog.prompt.insert("1.0", "Fix the flaky test")
@@ -307,6 +318,9 @@ def test_an_expired_token_notifies_once_and_reopens_the_wizard(
     assert app.icon_state()[0] is IconState.ATTENTION
     assert app.wizard is not None
     assert app.wizard.step is SetupStep.CLAUDE
+    reason = str(app.wizard.reason.cget("text"))  # it says why it opened
+    assert reason == f"Your OAuth token expired during run {run_id[-6:]}; paste a new one."
+    assert app.wizard.reason.winfo_ismapped()
     assert menu_items(app)["Fix credentials…"].visible
     assert daytona.live == []
 
@@ -314,7 +328,8 @@ def test_an_expired_token_notifies_once_and_reopens_the_wizard(
     wizard = app.wizard
     wizard.claude_entry.set(fresh)
     wizard.next_button.invoke()
-    pump(app.root, lambda: app.wizard is None and app.auth_error is None)
+    pump(app.root, lambda: wizard.check_state is CheckState.DONE and app.auth_error is None)
+    wizard.next_button.invoke()
     assert app.icon_state()[0] is IconState.IDLE
     daytona.extra_env["FAKE_CLAUDE_SCENARIO"] = "success"
     run_id = start_run(app, RunSpec("task", shots=1))
@@ -479,6 +494,32 @@ def test_start_at_login_is_a_checkable_menu_item(app: TrayApp, isolated_home: Pa
     pump(app.root, lambda: not desktop.exists() and not app.start_at_login)
 
 
+def test_two_credentials_at_once_ask_which_to_keep_in_words(app: TrayApp) -> None:
+    app._set_credentials(
+        Credentials(
+            VALID_DAYTONA_KEY,
+            AuthMethod.API_KEY,
+            anthropic_api_key=VALID_ANTHROPIC_KEY,
+            claude_oauth_token=TOKEN,
+        )
+    )
+    asked: list[Question] = []
+
+    def keep_the_api_key(question: Question) -> bool:
+        asked.append(question)
+        return True
+
+    app.confirm = keep_the_api_key
+    conflict = ScanEvent(FailureKind.CONFLICT, "stderr", "Auth conflict: both are set")
+    app._on_engine_event(ScanNotice("r1", 1, conflict))
+    assert [(q.accept, q.reject) for q in asked] == [("Keep the API key", "Keep the OAuth token")]
+    pump(app.root, lambda: app.credentials is not None and not app.credentials.claude_oauth_token)
+    assert app.credentials is not None
+    assert app.credentials.auth_method is AuthMethod.API_KEY
+    pump(app.root, lambda: f"secret = {VALID_ANTHROPIC_KEY}" in stored_entries())
+    assert TOKEN not in stored_entries()
+
+
 def test_quit_with_a_run_active_asks_then_deletes_its_sandboxes_and_ends_the_loop(
     app: TrayApp, daytona: DaytonaStandIn
 ) -> None:
@@ -499,8 +540,8 @@ def test_quit_with_a_run_active_asks_then_deletes_its_sandboxes_and_ends_the_loo
     asked: list[str] = []
     answers = iter([False, True])  # the user first keeps it running, then quits
 
-    def answer(_title: str, text: str) -> bool:
-        asked.append(text)
+    def answer(question: Question) -> bool:
+        asked.append(f"{question.text} [{question.accept} / {question.reject}]")
         return next(answers)
 
     app.confirm = answer
@@ -510,7 +551,8 @@ def test_quit_with_a_run_active_asks_then_deletes_its_sandboxes_and_ends_the_loo
     app.quit()  # a second Quit while the first one deletes: not asked again
     app.root.mainloop()
     assert gave_up == [], "Quit did not end the Tk loop"
-    assert asked == ["1 run is still going. Quitting cancels them and deletes their sandboxes."] * 2
+    going = "1 run is still going. Quitting cancels it and deletes its sandboxes."
+    assert asked == [f"{going} [Quit / Keep running]"] * 2
     assert daytona.live == []
     record = app.service.history.run(run_id or "")
     assert record is not None

@@ -128,11 +128,11 @@ def test_under_trayer_a_click_opens_the_actions_window_and_its_actions_work(
 
             app._set_credentials(CREDENTIALS)
             told: list[str] = []
-            app.inform = lambda _title, text: told.append(text)
+            app.inform = lambda _title, text, _level: told.append(text)
             buttons(click_icon(app))["Check credentials"].invoke()
             pump(root, lambda: bool(told), timeout=60)
-            assert "Daytona: valid" in told[0]
-            assert "Claude: valid" in told[0]
+            assert "✓ Daytona API key: The Daytona API key works." in told[0]
+            assert "✓ Anthropic API key: The Anthropic API key works." in told[0]
 
             app.auth_error = AuthFailure("r", FailureKind.EXPIRED, "token expired")
             window = click_icon(app)

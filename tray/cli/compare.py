@@ -51,7 +51,8 @@ def comparison_table(comparison: RunComparison, width: int) -> str:
     widths = [max(len(row[column]) for row in rows) for column in range(len(_HEADINGS))]
     for index, row in enumerate(rows):
         cells = "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True))
-        marker = "" if index == 0 else _marker(comparison, comparison.shots[index - 1].number)
+        mark = None if index == 0 else comparison.mark(comparison.shots[index - 1].number)
+        marker = f"← {mark}" if mark else ""
         lines.append(f"  {cells}  {marker}".rstrip())
     lines += ["", "Ranking (check, then Claude's success, then smaller diff, then cost):"]
     by_rank = sorted(comparison.shots, key=lambda s: s.rank)
@@ -78,14 +79,6 @@ def _row(shot: ShotComparison) -> tuple[str, ...]:
         "—" if shot.turns is None else str(shot.turns),
         str(shot.rank),
     )
-
-
-def _marker(comparison: RunComparison, number: int) -> str:
-    if comparison.run.picked_shot == number:
-        return "← picked"
-    if comparison.run.picked_shot is None and comparison.recommended == number:
-        return "← recommended"
-    return ""
 
 
 def _reasons(ranked: Iterable[tuple[int, int, str]], width: int) -> list[str]:

@@ -167,7 +167,8 @@ def _add_round_commands(commands: Any) -> None:
         usage='multishot continue RUN [SHOT] "PROMPT" [options]',
         description="Start a new run whose sandboxes start from the run's starting commit "
         "with the shot's changes (and those of every earlier round) committed. It inherits "
-        "the repository, model, setup, check, limits and judge unless given here. SHOT "
+        "the repository, model, setup, check, limits and judge unless given here (an empty "
+        "--setup '' or --check '' removes one). SHOT "
         "defaults to the picked shot, else the recommended one (see `multishot compare`).",
     )
     follow.add_argument("run_id", metavar="RUN")
@@ -181,7 +182,7 @@ def _add_round_commands(commands: Any) -> None:
     follow.add_argument(
         "--prompt-file", metavar="PATH", help="read the prompt from a UTF-8 text file (up to 1 MB)"
     )
-    follow.add_argument("--shots", type=int, help="1 to 16 (default: as the run continued)")
-    follow.add_argument("--model", help="Claude model (default: as the run continued)")
+    follow.add_argument("--shots", type=int, help="1 to 16 (default: as in RUN)")
+    follow.add_argument("--model", help="Claude model (default: as in RUN)")
     _add_command_options(follow)
     follow.add_argument("--json", action="store_true", help="print the final summary as JSON")

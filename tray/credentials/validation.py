@@ -10,9 +10,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+import functools
 import json
 import logging
 import time
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -42,6 +44,7 @@ __all__ = [
     "check_credentials",
     "check_daytona_api_key",
     "check_oauth_token",
+    "credential_checks",
     "describe_expiry",
 ]
 
@@ -89,13 +92,23 @@ class CredentialsCheck:
 
 def check_credentials(credentials: Credentials) -> CredentialsCheck:
     """Check both credentials (blocking: call it from a worker thread)."""
+    daytona, claude = credential_checks(credentials)
+    claude_result = claude()
+    return CredentialsCheck(daytona=daytona(), claude=claude_result)
+
+
+def credential_checks(
+    credentials: Credentials,
+) -> tuple[Callable[[], CheckResult], Callable[[], CheckResult]]:
+    """The Daytona check and the Claude check of :func:`check_credentials`, to run apart
+    (a window shows each result as soon as it has it)."""
+    daytona = functools.partial(check_daytona_api_key, credentials.daytona_api_key)
     if credentials.auth_method is AuthMethod.API_KEY:
-        claude = check_anthropic_api_key(credentials.claude_secret)
-    else:
-        claude = check_oauth_token(credentials.claude_secret, credentials.oauth_token_expires_at)
-    return CredentialsCheck(
-        daytona=check_daytona_api_key(credentials.daytona_api_key), claude=claude
+        return daytona, functools.partial(check_anthropic_api_key, credentials.claude_secret)
+    claude = functools.partial(
+        check_oauth_token, credentials.claude_secret, credentials.oauth_token_expires_at
     )
+    return daytona, claude
 
 
 def check_anthropic_api_key(

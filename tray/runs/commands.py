@@ -61,7 +61,7 @@ def run_command(
     unset = " ".join(f"-u {shlex.quote(variable)}" for variable in sorted(hidden_env))
     line = (
         f"cd {shlex.quote(work)} && env {unset} timeout -k {KILL_AFTER_SECONDS} "
-        f"{time_limit_seconds:g} bash {shlex.quote(script)} > {shlex.quote(output)} 2>&1 "
+        f"{time_limit_seconds:.1f} bash {shlex.quote(script)} > {shlex.quote(output)} 2>&1 "
         "< /dev/null"
     )
     session = f"multishot-{name}"

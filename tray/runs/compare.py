@@ -88,6 +88,15 @@ class RunComparison:
         best = min(changers, key=lambda s: s.rank, default=None)
         return None if best is None else best.number
 
+    def mark(self, number: int) -> str | None:
+        """ "picked" for the user's pick; "recommended" for the recommended shot while
+        nothing is picked; None for every other shot."""
+        if self.run.picked_shot == number:
+            return "picked"
+        if self.run.picked_shot is None and self.recommended == number:
+            return "recommended"
+        return None
+
     @property
     def winner(self) -> int | None:
         """The user's pick; without one, the recommended shot."""

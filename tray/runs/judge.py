@@ -15,18 +15,21 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from tray.redaction import redact
+from tray.runs.events import JudgeFinished, JudgeStarted
 from tray.runs.layout import ShotFolder
-from tray.runs.shot import Outcome, Shot, ShotEngine, Workspace
+from tray.runs.phases import Outcome, Workspace
+from tray.runs.shot import Shot, ShotEngine
 from tray.runs.spec import MAX_PROMPT_BYTES
 from tray.runs.state import RunState
 from tray.runs.status import ShotStatus
-from tray.runs.verdict import JudgeRanking, JudgeVerdict
+from tray.runs.verdict import JudgeRanking, JudgeVerdict, write_verdict
 from tray.sandbox.daytona import SandboxHandle
 from tray.scanner import ScanEvent
 
@@ -37,9 +40,12 @@ __all__ = [
     "JudgeSession",
     "entrant",
     "judge_prompt",
+    "judge_shots",
     "parse_answer",
     "run_judge",
 ]
+
+log = logging.getLogger(__name__)
 
 JUDGE_SHOT = 0  # the judge's sandbox label and leftover record: no shot has this number
 MAX_REASON_CHARS = 2_000
@@ -251,3 +257,29 @@ def run_judge(engine: ShotEngine, run: RunState, entrants: Sequence[Entrant]) ->
         detail = session.snapshot().detail
         return JudgeVerdict((), cost, problem=f"The judge did not finish: {detail}")
     return parse_answer(session.answer(), [e.number for e in entrants], cost)
+
+
+def judge_shots(engine: ShotEngine, run: RunState, shots: Sequence[Shot]) -> JudgeVerdict | None:
+    """With --judge, rank the shots that changed something (two at least) before the
+    run is reported finished; the verdict goes to judge.json, whatever it says."""
+    if not run.spec.judge or run.stop.is_set():
+        return None
+    entrants = [e for e in (entrant(shot) for shot in shots) if e is not None]
+    if len(entrants) < 2:
+        return None
+    engine.emit(JudgeStarted(run.id, tuple(e.number for e in entrants)))
+    try:
+        verdict = run_judge(engine, run, entrants)
+    except Exception as exc:
+        log.exception("run %s: the judge failed", run.id)
+        problem = redact(str(exc)) or type(exc).__name__
+        verdict = JudgeVerdict((), problem=f"The judge failed unexpectedly: {problem}")
+    try:
+        write_verdict(run.folder.judge_verdict, verdict)
+    except OSError as exc:
+        log.warning("run %s: the judge's verdict could not be written: %s", run.id, exc)
+        verdict = dataclasses.replace(
+            verdict, problem=f"The judge's verdict could not be saved ({exc})."
+        )
+    engine.emit(JudgeFinished(run.id, verdict))
+    return verdict

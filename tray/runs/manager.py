@@ -17,22 +17,20 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 from tray.credentials.model import Credentials
 from tray.errors import MultishotError
 from tray.failures import FailureKind, policy_for
-from tray.redaction import redact
 from tray.runs.events import (
     AuthFailure,
     EngineEvent,
-    JudgeFinished,
-    JudgeStarted,
     RunFinished,
     ScanNotice,
     Subscriber,
 )
 from tray.runs.history import HEARTBEAT_SECONDS, History
-from tray.runs.judge import entrant, run_judge
+from tray.runs.judge import judge_shots
 from tray.runs.layout import RunFolder, default_runs_root
 from tray.runs.rounds import round_start
 from tray.runs.settings import EngineSettings
@@ -41,7 +39,7 @@ from tray.runs.spec import RunSpec
 from tray.runs.state import RunState
 from tray.runs.status import RunStatus, ShotStatus
 from tray.runs.sweep import Sweep
-from tray.runs.verdict import JudgeVerdict, write_verdict
+from tray.runs.verdict import JudgeVerdict
 from tray.sandbox.daytona import APP_LABELS, LABEL_RUN, DaytonaClient
 from tray.scanner import ScanEvent
 
@@ -238,12 +236,10 @@ class RunManager:
         status, detail = RunStatus.FAILED, "The run stopped unexpectedly."
         try:
             try:
-                run.start = round_start(self._history, run.spec)
-            except MultishotError as exc:  # the shell checked it; the files changed since
+                self._record_start(run)
+            except MultishotError as exc:  # a later round whose chain is gone since
                 detail = f"{exc.message} Nothing was started."
                 return
-            try:
-                self._record_start(run)
             except (OSError, sqlite3.Error) as exc:
                 detail = f"The run could not be recorded ({exc}); nothing was started."
                 return
@@ -257,8 +253,9 @@ class RunManager:
             for thread in threads:
                 thread.join()
             status, detail = _run_outcome(run, [s.status for s in shots])
-            verdict = self._judge(run, shots)
-            detail = self._record_end(run, shots, status, detail, verdict)
+            verdict = judge_shots(self, run, shots)
+            detail += run.moved_base_note()
+            detail = self._record_end(run, _summary(run, shots, status, detail, verdict))
         except Exception:
             log.exception("run %s failed", run.id)
         finally:
@@ -272,81 +269,46 @@ class RunManager:
             )
 
     def _record_start(self, run: RunState) -> None:
+        run.start = round_start(self._history, run.spec)
         run.folder.path.mkdir(parents=True, exist_ok=True)
         spec = dataclasses.asdict(run.spec)
         run.folder.spec.write_text(json.dumps(spec, indent=2))
+        folder, shots, round_number = run.folder.path, run.spec.shots, run.start.number
         self._history.add_run(
-            run.id,
-            run.spec.prompt,
-            spec,
-            run.folder.path,
-            run.spec.shots,
-            round_number=run.start.number,
+            run.id, run.spec.prompt, spec, folder, shots, round_number=round_number
         )
         if run.start.base_commit is not None:
             self.note_base_commit(run, 0, run.start.base_commit)
 
-    def _judge(self, run: RunState, shots: list[Shot]) -> JudgeVerdict | None:
-        """With --judge, rank the shots that changed something (two at least) before the
-        run is reported finished; the verdict goes to judge.json, whatever it says."""
-        if not run.spec.judge or run.stop.is_set():
-            return None
-        entrants = [e for e in (entrant(shot) for shot in shots) if e is not None]
-        if len(entrants) < 2:
-            return None
-        self.emit(JudgeStarted(run.id, tuple(e.number for e in entrants)))
-        try:
-            verdict = run_judge(self, run, entrants)
-        except Exception as exc:
-            log.exception("run %s: the judge failed", run.id)
-            problem = redact(str(exc)) or type(exc).__name__
-            verdict = JudgeVerdict((), problem=f"The judge failed unexpectedly: {problem}")
-        try:
-            write_verdict(run.folder.judge_verdict, verdict)
-        except OSError as exc:
-            log.warning("run %s: the judge's verdict could not be written: %s", run.id, exc)
-            verdict = dataclasses.replace(
-                verdict, problem=f"The judge's verdict could not be saved ({exc})."
-            )
-        self.emit(JudgeFinished(run.id, verdict))
-        return verdict
-
-    def _record_end(
-        self,
-        run: RunState,
-        shots: list[Shot],
-        status: RunStatus,
-        detail: str,
-        verdict: JudgeVerdict | None,
-    ) -> str:
+    def _record_end(self, run: RunState, summary: dict[str, Any]) -> str:
         """Write the run's end; a failure to write is said in the returned detail."""
-        problems = []
+        problems, status, detail = [], RunStatus(summary["status"]), summary["detail"]
         try:
             self._history.finish_run(run.id, status, detail)
         except sqlite3.Error as exc:
             log.warning("run %s: the history could not record its end: %s", run.id, exc)
             problems.append(f"the history could not record its end ({exc})")
-        if run.moved_base:
-            shots_named = ", ".join(str(n) for n in sorted(run.moved_base))
-            detail += (
-                f" Note: the branch moved while the shots cloned it; shot(s) {shots_named} "
-                f"started from another commit than the run's {run.base_commit}."
-            )
-        summary = {
-            "run_id": run.id,
-            "status": status.value,
-            "detail": detail,
-            "base_commit": run.base_commit,
-            "round": run.start.number,
-            "judge": None if verdict is None else verdict.to_json(),
-            "succeeded": sum(1 for s in shots if s.status is ShotStatus.SUCCEEDED),
-            "shots": [s.summary() for s in shots],
-        }
         try:
             run.folder.summary.write_text(json.dumps(summary, indent=2))
         except OSError as exc:
             problems.append(f"its summary could not be written ({exc})")
-        return detail + (f" Note: {'; '.join(problems)}." if problems else "")
+        return str(detail) + (f" Note: {'; '.join(problems)}." if problems else "")
+
+
+def _summary(
+    run: RunState, shots: list[Shot], status: RunStatus, detail: str, verdict: JudgeVerdict | None
+) -> dict[str, Any]:
+    """The run's summary.json."""
+    return {
+        "run_id": run.id,
+        "status": status.value,
+        "detail": detail,
+        "base_commit": run.base_commit,
+        "round": run.start.number,
+        "judge": None if verdict is None else verdict.to_json(),
+        "succeeded": sum(1 for s in shots if s.status is ShotStatus.SUCCEEDED),
+        "shots": [s.summary() for s in shots],
+    }
 
 
 def _run_outcome(run: RunState, outcomes: list[ShotStatus]) -> tuple[RunStatus, str]:

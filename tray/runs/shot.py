@@ -8,13 +8,11 @@ step, never a field left behind by an earlier method.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import logging
 import shlex
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -23,12 +21,13 @@ from tray.errors import DaytonaKeyRejected, MultishotError, SandboxError
 from tray.failures import FailureKind, policy_for
 from tray.redaction import redact
 from tray.runs.claude import claude_command, retry_label
-from tray.runs.commands import CommandResult, run_command
-from tray.runs.display import format_duration, format_reset, plural
+from tray.runs.commands import CommandResult
+from tray.runs.display import format_reset, plural
 from tray.runs.events import EngineEvent, ShotChanged, ShotSnapshot
 from tray.runs.history import History
 from tray.runs.layout import ShotFolder
 from tray.runs.log_pipe import ClaudeOutput, LogPipe, ShotLog
+from tray.runs.phases import COMMITTER, Outcome, ShotStop, UserPhases, Workspace
 from tray.runs.settings import EngineSettings
 from tray.runs.state import RunState
 from tray.runs.status import SHOT_TRANSITIONS, ShotStatus
@@ -42,10 +41,6 @@ log = logging.getLogger(__name__)
 RESET_MARGIN_SECONDS = 5.0
 # An empty starting repository's only commit, made identical in every sandbox.
 EMPTY_START_DATE = "2000-01-01T00:00:00+0000"
-_COMMITTER = (
-    "GIT_AUTHOR_NAME=Multishot GIT_AUTHOR_EMAIL=multishot@localhost "
-    "GIT_COMMITTER_NAME=Multishot GIT_COMMITTER_EMAIL=multishot@localhost"
-)
 
 
 class ShotEngine(Protocol):
@@ -64,29 +59,7 @@ class ShotEngine(Protocol):
     def stop_run(self, run: RunState, kind: FailureKind, excerpt: str) -> None: ...
 
 
-@dataclasses.dataclass(frozen=True)
-class Outcome:
-    status: ShotStatus
-    detail: str
-
-
-class _ShotStop(Exception):
-    """Raised inside a shot's steps to end it with a given outcome."""
-
-    def __init__(self, status: ShotStatus, detail: str) -> None:
-        super().__init__(detail)
-        self.outcome = Outcome(status, detail)
-
-
-@dataclasses.dataclass(frozen=True)
-class Workspace:
-    home: str
-    work: str  # the repository Claude works in
-    base: str  # its starting commit
-    prompt_path: str
-
-
-class Shot:
+class Shot(UserPhases):
     """One attempt. Only its own thread calls :meth:`run` and moves its status.
 
     Long because the steps of a shot (create, clone, prepare, run Claude with its
@@ -136,7 +109,7 @@ class Shot:
             self._move(ShotStatus.CREATING)
             sandbox = self._create_sandbox()
             return self._use(sandbox, self._prepare_workspace(sandbox))
-        except _ShotStop as stop:
+        except ShotStop as stop:
             return stop.outcome
         except DaytonaKeyRejected as exc:
             self._engine.stop_run(self._run, FailureKind.DAYTONA_KEY_REJECTED, exc.message)
@@ -188,16 +161,15 @@ class Shot:
     def _finish(self, outcome: Outcome) -> None:
         if outcome.status is ShotStatus.AUTH_FAILED and self._failure is None:
             self._failure = self._run.stop.failure
-        result = self._output.result
         try:
             self._move(
                 outcome.status,
                 outcome.detail,
                 finished_at=time.time(),
                 exit_code=self._exit_code,
-                cost_usd=_number(result.get("total_cost_usd")),
-                turns=_integer(result.get("num_turns")),
-                duration_ms=_integer(result.get("duration_ms")),
+                cost_usd=self._output.cost_usd,
+                turns=self._output.turns,
+                duration_ms=self._output.duration_ms,
                 error_kind=self._failure.value if self._failure else None,
                 log_path=str(self.folder.stdout_log),
                 patch_path=str(self._patch) if self._patch else None,
@@ -234,7 +206,9 @@ class Shot:
 
     def _create_sandbox(self) -> SandboxHandle:
         settings = self._engine.settings
-        limit = self._run.spec.time_limit_minutes
+        spec = self._run.spec
+        # The sandbox outlives Claude's time limit by the check's: Daytona must not stop it.
+        limit = spec.time_limit_minutes + (spec.check_time_limit_minutes if spec.check else 0)
         creation = self._engine.daytona().start_creating(
             env=self._engine.credentials.sandbox_env(),
             labels=sandbox_labels(self._run.id, self.number),
@@ -245,9 +219,7 @@ class Shot:
         try:
             sandbox = creation.wait(self._run.stop.is_set)
         except SandboxError as exc:
-            raise _ShotStop(
-                ShotStatus.FAILED, f"The sandbox did not start: {exc.message}"
-            ) from None
+            raise ShotStop(ShotStatus.FAILED, f"The sandbox did not start: {exc.message}") from None
         if sandbox is None:  # stopped while it was being created: delete it once it exists
             self._move(ShotStatus.DELETING, "Deleting the sandbox being created")
             stop = self._run.stop
@@ -257,8 +229,8 @@ class Shot:
                 outcome = Outcome(stop.status, stop.detail)
                 for sandbox_id in creation.undeleted:
                     outcome = self._left_behind(sandbox_id, outcome, exc)
-                raise _ShotStop(outcome.status, outcome.detail) from None
-            raise _ShotStop(stop.status, stop.detail)
+                raise ShotStop(outcome.status, outcome.detail) from None
+            raise ShotStop(stop.status, stop.detail)
         self._sandbox = sandbox
         self._record(sandbox_id=sandbox.id)
         return sandbox
@@ -277,7 +249,7 @@ class Shot:
             self._exec_ok(
                 sandbox,
                 f"git init -q {shlex.quote(work)} && cd {shlex.quote(work)} && "
-                f"{_COMMITTER} GIT_AUTHOR_DATE={EMPTY_START_DATE} "
+                f"{COMMITTER} GIT_AUTHOR_DATE={EMPTY_START_DATE} "
                 f"GIT_COMMITTER_DATE={EMPTY_START_DATE} "
                 "git commit -q --allow-empty -m 'Multishot: starting point'",
                 "start an empty repository",
@@ -313,111 +285,6 @@ class Shot:
 
     def _note_base(self, commit: str) -> None:
         self._engine.note_base_commit(self._run, self.number, commit)
-
-    def _start_round(self, sandbox: SandboxHandle, workspace: Workspace) -> Workspace:
-        """Commit the earlier rounds' changes: the shot's patch is a diff from there."""
-        changes = self._run.start.changes
-        if not changes:
-            return workspace
-        self._move(ShotStatus.PREPARING, f"Applying the changes of {plural(len(changes), 'round')}")
-        folder = f"{workspace.home}/.multishot"
-        for number, change in enumerate(changes, start=1):
-            # Files, never a command line: a patch is any size and any bytes.
-            patch, message = f"{folder}/round-{number}.patch", f"{folder}/round-{number}.msg"
-            sandbox.upload(change.patch, patch)
-            sandbox.upload(change.commit_message.encode("utf-8"), message)
-            self._exec_ok(
-                sandbox,
-                f"git apply --index --binary {shlex.quote(patch)} && "
-                f"{_COMMITTER} git commit -q --no-verify -F {shlex.quote(message)}",
-                f"apply round {number}'s changes (run {change.run_id}, shot {change.shot})",
-                cwd=workspace.work,
-            )
-        base = self._exec_ok(
-            sandbox, "git rev-parse HEAD", "read the new starting commit", cwd=workspace.work
-        )
-        return dataclasses.replace(workspace, base=base)
-
-    def _setup(self, sandbox: SandboxHandle, workspace: Workspace) -> None:
-        command = self._run.spec.setup
-        if command is None:
-            return
-        self._check_stop()
-        self._move(ShotStatus.SETTING_UP, "Running the setup command")
-        result = self._user_command(
-            sandbox, workspace, "setup", command, self._deadline - time.monotonic(), self._late
-        )
-        self._setup_result = result
-        self._record(setup_exit_code=result.exit_code)
-        if not result.passed:
-            what = "timed out" if result.timed_out else f"failed with exit code {result.exit_code}"
-            raise _ShotStop(
-                ShotStatus.FAILED,
-                f"The setup command {what}, so Claude did not start. Its last lines:\n"
-                f"{result.last_lines()}",
-            )
-        # What setup made and git does not track (dependencies, caches) is not Claude's
-        # change: keep it out of the patch.
-        self._exec_ok(
-            sandbox,
-            "git ls-files -z --others --exclude-standard --directory | "
-            "xargs -0 -r printf '/%s\\n' >> \"$(git rev-parse --git-path info/exclude)\"",
-            "leave what setup made out of the changes",
-            cwd=workspace.work,
-        )
-
-    def _check(self, sandbox: SandboxHandle, workspace: Workspace) -> str:
-        """Run the check on the collected changes (it cannot alter them); say how it went."""
-        command = self._run.spec.check
-        if command is None or not self._changed_files:
-            return ""
-        self._move(ShotStatus.CHECKING, "Running the check")
-        limit = self._engine.settings.check_time_limit_seconds
-        minutes = self._run.spec.check_time_limit_minutes
-        result = self._user_command(
-            sandbox, workspace, "check", command, limit or minutes * 60, self._run.stop.wait
-        )
-        self._check_result = result
-        self._record(check_exit_code=result.exit_code, check_duration_ms=result.duration_ms)
-        try:
-            self.folder.check_log.write_text(result.output_tail, encoding="utf-8")
-        except OSError:
-            log.exception("shot %s/%d: no check log written", self._run.id, self.number)
-        if result.timed_out:
-            return f"check timed out after {f'{limit:g} s' if limit else _minutes(minutes)}"
-        if result.passed:
-            return f"check passed in {format_duration(result.duration_ms)}"
-        return f"check failed (exit {result.exit_code})"
-
-    def _user_command(
-        self,
-        sandbox: SandboxHandle,
-        workspace: Workspace,
-        name: str,
-        command: str,
-        seconds: float,
-        stopped: Callable[[float], bool],
-    ) -> CommandResult:
-        result = run_command(
-            sandbox,
-            name=name,
-            command=command,
-            work=workspace.work,
-            folder=f"{workspace.home}/.multishot",
-            time_limit_seconds=max(1.0, seconds),
-            hidden_env=self._engine.credentials.sandbox_env(),
-            stopped=stopped,
-            poll_seconds=self._engine.settings.poll_seconds,
-        )
-        if result is None:
-            self._check_stop()
-            raise AssertionError("a command stopped early with no reason to stop")
-        return result
-
-    def _late(self, seconds: float) -> bool:
-        """Wait up to ``seconds``; True once the run stops or the shot's time is up."""
-        remaining = self._deadline - time.monotonic()
-        return self._run.stop.wait(max(0.0, min(seconds, remaining))) or remaining <= seconds
 
     def _run_claude(self, sandbox: SandboxHandle, workspace: Workspace) -> None:
         settings = self._engine.settings
@@ -455,7 +322,7 @@ class Shot:
             return None
         what = retry.kind.value.replace("_", " ")
         if attempt > settings.claude_reruns:
-            raise _ShotStop(ShotStatus.FAILED, f"Still {what} after {attempt} attempts.")
+            raise ShotStop(ShotStatus.FAILED, f"Still {what} after {attempt} attempts.")
         delay = settings.backoff.delay(attempt, retry.retry_after)
         self._move(ShotStatus.BACKING_OFF, f"{what.capitalize()}: retrying in {delay:.1f} s")
         return delay
@@ -556,7 +423,7 @@ class Shot:
     ) -> str:
         code, output = sandbox.exec(command, cwd=cwd, env=env, timeout=timeout)
         if code != 0:
-            raise _ShotStop(
+            raise ShotStop(
                 ShotStatus.FAILED,
                 f"Could not {what} (exit {code}): {redact(output.strip())[-300:]}",
             )
@@ -565,11 +432,11 @@ class Shot:
     def _check_stop(self) -> None:
         stop = self._run.stop
         if stop.is_set():
-            raise _ShotStop(stop.status, stop.detail)
+            raise ShotStop(stop.status, stop.detail)
         if time.monotonic() > self._deadline:
             limit = self._engine.settings.time_limit_seconds
-            what = f"{limit:g} s" if limit else _minutes(self._run.spec.time_limit_minutes)
-            raise _ShotStop(ShotStatus.TIMED_OUT, f"Stopped at the time limit ({what}).")
+            what = f"{limit:g} s" if limit else plural(self._run.spec.time_limit_minutes, "minute")
+            raise ShotStop(ShotStatus.TIMED_OUT, f"Stopped at the time limit ({what}).")
 
     def summary(self) -> dict[str, Any]:
         result = self._output.result
@@ -580,9 +447,9 @@ class Shot:
             "exit_code": self._exit_code,
             "is_error": result.get("is_error"),
             "api_error_status": result.get("api_error_status"),
-            "cost_usd": _number(result.get("total_cost_usd")),
-            "turns": _integer(result.get("num_turns")),
-            "duration_ms": _integer(result.get("duration_ms")),
+            "cost_usd": self._output.cost_usd,
+            "turns": self._output.turns,
+            "duration_ms": self._output.duration_ms,
             "error_kind": self._failure.value if self._failure else None,
             "changed_files": self._changed_files,
             "patch": str(self._patch) if self._patch else None,
@@ -592,14 +459,13 @@ class Shot:
         }
 
     def snapshot(self) -> ShotSnapshot:
-        result = self._output.result
         return ShotSnapshot(
             run_id=self._run.id,
             number=self.number,
             status=self._status,
             detail=self._detail,
-            cost_usd=_number(result.get("total_cost_usd")),
-            duration_ms=_integer(result.get("duration_ms")),
+            cost_usd=self._output.cost_usd,
+            duration_ms=self._output.duration_ms,
             patch_path=str(self._patch) if self._patch else None,
             failure=self._failure,
             check_exit_code=self._check_result.exit_code if self._check_result else None,
@@ -628,15 +494,3 @@ def failure_detail(kind: FailureKind, excerpt: str) -> str:
 
 def files_changed(count: int) -> str:
     return "1 file changed" if count == 1 else f"{count} files changed"
-
-
-def _minutes(count: int) -> str:
-    return f"{count} minute" if count == 1 else f"{count} minutes"
-
-
-def _number(value: object) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
-def _integer(value: object) -> int | None:
-    return int(value) if isinstance(value, int) and not isinstance(value, bool) else None

@@ -64,3 +64,14 @@ class RunState:
             if commit != self.base_commit:
                 self.moved_base.append(shot)
             return False
+
+    def moved_base_note(self) -> str:
+        """For the run's detail: which shots started from another commit than the run's."""
+        with self._lock:
+            if not self.moved_base:
+                return ""
+            shots = ", ".join(str(n) for n in sorted(self.moved_base))
+            return (
+                f" Note: the branch moved while the shots cloned it; shot(s) {shots} started "
+                f"from another commit than the run's {self.base_commit}."
+            )

@@ -20,7 +20,6 @@ import tkinter as tk
 import weakref
 from collections.abc import Callable
 from pathlib import Path
-from tkinter import messagebox
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from tray.credentials.keychain import BackendAssessment, StorageOutcome, load_isolated
@@ -29,7 +28,6 @@ from tray.desktop import choose_backend
 from tray.errors import MultishotError
 from tray.failures import FailureKind, Remedy, policy_for
 from tray.redaction import mask
-from tray.runs.display import plural
 from tray.runs.events import AuthFailure, EngineEvent, RunFinished, ScanNotice, ShotChanged
 from tray.runs.layout import RunFolder
 from tray.runs.status import RunStatus, ShotStatus, count_working
@@ -43,7 +41,6 @@ from tray.ui.menu import MenuState, RunEntry, build_menu
 from tray.ui.messages import NoticeAction
 from tray.ui.notifications import Notifier
 from tray.ui.tray_icon import TrayIcon, create_icon, start_icon
-from tray.ui.widgets import open_path
 
 if TYPE_CHECKING:  # windows, and what only they use, load when one first opens
     from tray.credentials.validation import CredentialsCheck
@@ -51,9 +48,11 @@ if TYPE_CHECKING:  # windows, and what only they use, load when one first opens
     from tray.runs.display import RunOverview
     from tray.runs.history import RunRecord
     from tray.runs.spec import RunSpec
+    from tray.ui.alerts import Level
     from tray.ui.compare_window import CompareWindow
     from tray.ui.continue_dialog import ContinueAnswers, ContinueDialog
     from tray.ui.dialogs import RunsWindow
+    from tray.ui.messages import Question
     from tray.ui.wizard import SetupWizard
 
 __all__ = [
@@ -110,8 +109,8 @@ class TrayApp:
         self._icon_updated_at = 0.0
         self.quitting = False
         # Modal dialogs (Tk thread) that ask or tell the user; tests answer for the user.
-        self.confirm: Callable[[str, str], bool] = _ask_ok_cancel
-        self.inform: Callable[[str, str], object] = messagebox.showinfo
+        self.confirm: Callable[[Question], bool] = self._ask
+        self.inform: Callable[[str, str, Level], object] = self._tell
         # File choosers (Tk thread, modal): where to apply a shot, where to save its patch.
         self.choose_folder: Callable[[str, Path | None], Path | None] = _ask_folder
         self.choose_patch_file: Callable[[str, str], Path | None] = _ask_patch_file
@@ -184,8 +183,10 @@ class TrayApp:
         self.assessment = assessment
         self.loaded.set()
         if not assessment.secure:
+            from tray.ui.alerts import Level
+
             warning = functools.partial(
-                messagebox.showwarning, "Multishot: no secure keychain", assessment.advice
+                self.inform, "No secure keychain", assessment.advice, Level.WARNING
             )
             self.root.after(0, warning)
         self._set_credentials(credentials)
@@ -350,20 +351,16 @@ class TrayApp:
         if step is None:
             self.notifier.notify(notice)
             return
-        fix = NoticeAction("Fix now", lambda: self.in_tk(lambda: self.open_wizard(step)))
+        fix = NoticeAction("Fix now", lambda: self.in_tk(self.fix_credentials_now))
         self.notifier.notify(dataclasses.replace(notice, actions=(fix,)))
         self.auth_error = failure
-        self.open_wizard(step)
+        self.fix_credentials_now()
 
     def _resolve_conflict(self) -> None:
         credentials = self.credentials
         if credentials is None:
             return
-        keep_key = messagebox.askyesno(
-            "Two Claude credentials",
-            "Both an API key and an OAuth token reached Claude.\n\nKeep the API key? "
-            "(No keeps the OAuth token.) The other one is cleared.",
-        )
+        keep_key = self.confirm(messages.CONFLICT_QUESTION)
         method = AuthMethod.API_KEY if keep_key else AuthMethod.OAUTH_TOKEN
         self.save_credentials(
             Credentials(
@@ -469,7 +466,7 @@ class TrayApp:
             window = CompareWindow(self.root, self, comparison, folder)
             self.compare_windows[comparison.run.id] = window
 
-        self.in_worker(read, show, self._inform_error)
+        self.in_worker(read, show, self._show_error)
 
     def _raise_compare(self, run_id: str) -> bool:
         window = self.compare_windows.get(run_id)
@@ -507,7 +504,7 @@ class TrayApp:
                 self.root, run, shot, functools.partial(self._start_round, run.id, shot)
             )
 
-        self.in_worker(lambda: self.service.find_run(run_id), ask, self._inform_error)
+        self.in_worker(lambda: self.service.find_run(run_id), ask, self._show_error)
 
     def _start_round(
         self,
@@ -546,11 +543,11 @@ class TrayApp:
             return
 
         def report(check: CredentialsCheck) -> None:
-            self.inform(
-                "Multishot credentials",
-                f"Daytona: {check.daytona.status.value} — {check.daytona.message}\n\n"
-                f"Claude: {check.claude.status.value} — {check.claude.message}",
-            )
+            from tray.ui.alerts import Level
+
+            text = messages.check_report(check, credentials.auth_method)
+            level = Level.ERROR if check.any_invalid else Level.INFO
+            self.inform("Your credentials", text, level)
 
         self.in_worker(lambda: self.service.check_credentials(credentials), report)
 
@@ -558,19 +555,31 @@ class TrayApp:
         self.in_tk(self.open_wizard)
 
     def fix_credentials(self) -> None:
+        self.in_tk(self.fix_credentials_now)
+
+    def fix_credentials_now(self) -> None:
+        """The wizard at the step that fixes the waiting auth failure, saying why."""
         failure = self.auth_error
         step = policy_for(failure.kind).fix_step if failure else None
-        self.in_tk(lambda: self.open_wizard(step or SetupStep.DAYTONA))
+        reason = messages.fix_reason(failure) if failure else None
+        self.open_wizard(step or SetupStep.DAYTONA, reason=reason)
 
-    def open_wizard(self, step: SetupStep = SetupStep.DAYTONA) -> None:
+    def open_wizard(self, step: SetupStep = SetupStep.DAYTONA, reason: str | None = None) -> None:
         if self.wizard is not None and self.wizard.top.winfo_exists():
             self.wizard.show(step)
+            if reason:
+                self.wizard.set_reason(reason)
+            self.wizard.top.deiconify()
             self.wizard.top.lift()
             return
         from tray.ui.wizard import SetupWizard
 
         self.wizard = SetupWizard(
-            self, start_at=step, current=self.credentials, on_close=self._wizard_closed
+            self,
+            start_at=step,
+            current=self.credentials,
+            reason=reason,
+            on_close=self._wizard_closed,
         )
 
     def _wizard_closed(self) -> None:
@@ -592,10 +601,8 @@ class TrayApp:
         self.in_tk(self._log_out)
 
     def _log_out(self) -> None:
-        if self.service.active_runs() and not self.confirm(
-            "Log out",
-            "Runs are active. Logging out cancels them and deletes their sandboxes. Continue?",
-        ):
+        active = len(self.service.active_runs())
+        if active and not self.confirm(messages.log_out_question(active)):
             return
 
         def cleared(outcome: StorageOutcome) -> None:
@@ -611,11 +618,15 @@ class TrayApp:
         return RunFolder(Path(record.folder)) if record else None
 
     def open_folder(self, run_id: str) -> None:
+        from tray.ui.widgets import open_path
+
         folder = self._run_folder(run_id)
         if folder:
             open_path(folder.path)
 
     def open_patch(self, run_id: str, shot: int) -> None:
+        from tray.ui.widgets import open_path
+
         folder = self._run_folder(run_id)
         if folder:
             open_path(folder.shot(shot).patch)
@@ -664,15 +675,7 @@ class TrayApp:
         if self.quitting:
             return
         active = len(self.service.active_runs())
-        if (
-            ask
-            and active
-            and not self.confirm(
-                "Quit Multishot",
-                f"{plural(active, 'run')} {'is' if active == 1 else 'are'} still going. Quitting "
-                "cancels them and deletes their sandboxes.",
-            )
-        ):
+        if ask and active and not self.confirm(messages.quit_question(active)):
             return
         self.quitting = True
 
@@ -725,17 +728,23 @@ class TrayApp:
         if icon is not None and getattr(icon, "HAS_NOTIFICATION", False):
             icon.notify(body, title)
 
-    def _inform_error(self, error: Exception) -> None:
-        if isinstance(error, MultishotError):
-            self.inform(error.title, error.message)
-        else:
-            self.inform("Multishot", str(error))
-
     def _show_error(self, error: Exception) -> None:
+        from tray.ui.alerts import Level
+
         if isinstance(error, MultishotError):
-            messagebox.showerror(error.title, error.message)
+            self.inform(error.title, error.message, Level.ERROR)
         else:
-            messagebox.showerror("Multishot", str(error))
+            self.inform("Something went wrong", str(error), Level.ERROR)
+
+    def _ask(self, question: Question) -> bool:
+        from tray.ui.alerts import ask
+
+        return ask(self.root, question)
+
+    def _tell(self, title: str, text: str, level: Level) -> None:
+        from tray.ui.alerts import tell
+
+        tell(self.root, title, text, level)
 
 
 def _ask_folder(title: str, start: Path | None) -> Path | None:
@@ -757,7 +766,3 @@ def _ask_patch_file(title: str, suggested: str) -> Path | None:
         filetypes=[("Patches", "*.patch"), ("All files", "*")],
     )
     return Path(chosen) if chosen else None
-
-
-def _ask_ok_cancel(title: str, text: str) -> bool:
-    return bool(messagebox.askokcancel(title, text, icon="warning", default="cancel"))

@@ -77,8 +77,12 @@ class CompareWindow:
         self.top.title(f"Compare shots — {_short_prompt(comparison.run.prompt, 60)}")
         frame = ttk.Frame(self.top, padding=style.pad(self.top, 1.5))
         frame.pack(fill="both", expand=True)
-        self.heading = ttk.Label(frame, wraplength=style.wrap(self.top, 900), justify="left")
+        self.heading = ttk.Label(
+            frame, style="Heading.TLabel", wraplength=style.wrap(self.top, 900), justify="left"
+        )
         self.heading.pack(fill="x")
+        self.facts = ttk.Label(frame, style="Muted.TLabel")
+        self.facts.pack(fill="x", pady=(style.pad(self.top, 0.25), 0))
         self.tree = self._table(frame)
         self.reasons = ttk.Label(frame, wraplength=style.wrap(self.top, 900), justify="left")
         self.reasons.pack(fill="x", pady=(style.pad(self.top, 0.5), style.pad(self.top)))
@@ -112,6 +116,7 @@ class CompareWindow:
         self.top.bind("<Control-f>", lambda _event: self._open_find())
         self.top.bind("<Control-F>", lambda _event: self._open_find())
         self.show(comparison)
+        style.place_centred(self.top)
         self.tree.focus_set()  # Up and Down choose the shot from the start
 
     def _table(self, parent: ttk.Frame) -> ttk.Treeview:
@@ -142,17 +147,16 @@ class CompareWindow:
         self.comparison = comparison
         run = comparison.run
         selected = self.selected_shot or comparison.winner or 1
-        heading = [
-            f"Round {run.round} · {run.status.label} · {plural(len(comparison.shots), 'shot')}"
-        ]
+        facts = [f"Round {run.round}", run.status.label, plural(len(comparison.shots), "shot")]
         check = run.spec.get("check")
-        heading.append(f"Check: {check}" if check else "No check command")
+        facts.append(f"check: {check}" if check else "no check command")
         if run.parent_run_id:
-            heading.append(f"Continues shot {run.parent_shot} of run {run.parent_run_id}")
-        self.heading.configure(text="   ·   ".join(heading) + f"\n{_short_prompt(run.prompt, 300)}")
+            facts.append(f"continues shot {run.parent_shot} of run {run.parent_run_id}")
+        self.heading.configure(text=_short_prompt(run.prompt, 300))
+        self.facts.configure(text=" · ".join(facts))
         self.tree.delete(*self.tree.get_children())
         for shot in comparison.shots:
-            self.tree.insert("", "end", iid=str(shot.number), values=self._row(shot))
+            self.tree.insert("", "end", iid=str(shot.number), values=_row(comparison, shot))
         if self.tree.exists(str(selected)):
             self.tree.selection_set(str(selected))
             self.tree.focus(str(selected))
@@ -164,23 +168,6 @@ class CompareWindow:
     def verdict_problem(self) -> str | None:
         verdict = self.comparison.verdict
         return None if verdict is None else verdict.problem
-
-    def _row(self, shot: ShotComparison) -> tuple[str, ...]:
-        mark = ""
-        if self.comparison.run.picked_shot == shot.number:
-            mark = " (picked)"
-        elif self.comparison.run.picked_shot is None and self.comparison.recommended == shot.number:
-            mark = " (recommended)"
-        return (
-            f"{shot.number}{mark}",
-            shot.status.label,
-            shot.check_label,
-            shot.change_label,
-            format_cost(shot.cost_usd),
-            format_duration(shot.duration_ms),
-            str(shot.rank),
-            " ".join((shot.judge_reason or "—").split()),
-        )
 
     @property
     def selected_shot(self) -> int | None:
@@ -233,10 +220,8 @@ class CompareWindow:
         return "break"
 
     def say(self, text: str, *, problem: bool = False) -> None:
-        if not self.top.winfo_exists():
-            return
-        colours = style.palette(self.top)
-        self.message.configure(text=text, foreground=colours.error if problem else colours.text)
+        if self.top.winfo_exists():
+            self.message.configure(text=text, style="Error.TLabel" if problem else "TLabel")
 
     def _failed(self, error: Exception) -> None:
         if isinstance(error, MultishotError):
@@ -310,6 +295,20 @@ class CompareWindow:
         if self.top.winfo_exists():
             close_window(self.top)
         self.actions.compare_closed(self.run_id)
+
+
+def _row(comparison: RunComparison, shot: ShotComparison) -> tuple[str, ...]:
+    mark = comparison.mark(shot.number)
+    return (
+        f"{shot.number} ({mark})" if mark else str(shot.number),
+        shot.status.label,
+        shot.check_label,
+        shot.change_label,
+        format_cost(shot.cost_usd),
+        format_duration(shot.duration_ms),
+        str(shot.rank),
+        " ".join((shot.judge_reason or "—").split()),
+    )
 
 
 def _short_prompt(prompt: str, limit: int) -> str:

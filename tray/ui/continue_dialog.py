@@ -60,7 +60,7 @@ class ContinueDialog:
             justify="left",
         ).grid(row=0, column=0, columnspan=2, sticky="w", pady=(0, spacing))
         ttk.Label(frame, text="What next?").grid(row=1, column=0, sticky="nw", padx=(0, spacing))
-        self.prompt = tk.Text(frame, width=60, height=6, wrap="word", font="TkTextFont")
+        self.prompt = style.text_box(frame, width=60, height=6)
         self.prompt.grid(row=1, column=1, sticky="ew", pady=(0, spacing))
         spec = run.spec
         ttk.Label(frame, text="Shots").grid(row=2, column=0, sticky="w")
@@ -72,10 +72,7 @@ class ContinueDialog:
         self.setup = self._entry(frame, 4, "Setup command", spec.get("setup"))
         self.check = self._entry(frame, 5, "Check command", spec.get("check"))
         self.error = ttk.Label(
-            frame,
-            foreground=style.palette(self.top).error,
-            wraplength=style.wrap(self.top),
-            justify="left",
+            frame, style="Error.TLabel", wraplength=style.wrap(self.top), justify="left"
         )
         self.error.grid(row=6, column=0, columnspan=2, sticky="w", pady=spacing)
         row, (self.start_button, _) = style.button_row(
@@ -88,6 +85,7 @@ class ContinueDialog:
         row.grid(row=7, column=0, columnspan=2, sticky="e")
         frame.columnconfigure(1, weight=1)
         style.dialog_keys(self.top, default=self.start, cancel=self.close, multiline=[self.prompt])
+        style.place_centred(self.top)
         self.prompt.focus_set()
 
     def _entry(self, frame: ttk.Frame, row: int, label: str, value: object) -> tk.StringVar:

@@ -12,8 +12,9 @@ from typing import Any
 from tray.errors import InvalidRunSpec
 from tray.runs.display import RunOverview, format_cost, format_duration, plural
 from tray.runs.spec import DEFAULT_SHOTS, MAX_SHOTS, RunSpec
+from tray.ui import style
 from tray.ui.menu import MenuActions, MenuState
-from tray.ui.widgets import PAD, close_window, message
+from tray.ui.widgets import close_window, message
 
 __all__ = [
     "LOG_POLL_MS",
@@ -29,46 +30,70 @@ LOG_TAIL_BYTES = 256 * 1024
 
 
 class NewRunDialog:
-    """Collects a RunSpec; ``on_start`` receives it and the dialog closes at once."""
+    """Collects a RunSpec; ``on_start`` receives it and the dialog closes at once.
+
+    Keys: Ctrl+Enter starts the run from anywhere, Return on a one-line field too;
+    Tab leaves the prompt and the hints (Ctrl+Tab types a tab); Escape cancels.
+    """
 
     def __init__(self, root: tk.Misc, on_start: Callable[[RunSpec], object]) -> None:
         self.on_start = on_start
+        style.ensure_theme(root)
         self.top = tk.Toplevel(root)
         self.top.title("New run")
-        self.top.bind("<Escape>", lambda _event: close_window(self.top))
-        frame = ttk.Frame(self.top, padding=2 * PAD)
+        gap = style.pad(root)
+        frame = ttk.Frame(self.top, padding=style.pad(root, 2))
         frame.pack(fill="both", expand=True)
-        ttk.Label(frame, text="Prompt").grid(row=0, column=0, sticky="nw")
-        self.prompt = tk.Text(frame, width=60, height=8, wrap="word")
-        self.prompt.grid(row=0, column=1, sticky="ew", pady=(0, PAD))
+        frame.grid_columnconfigure(1, weight=1)
+        frame.grid_rowconfigure(0, weight=1)
+        ttk.Label(frame, text="Prompt").grid(row=0, column=0, sticky="nw", padx=(0, 2 * gap))
+        self.prompt = style.text_box(frame, width=60, height=8)
+        self.prompt.grid(row=0, column=1, sticky="nsew", pady=(0, gap))
         self.repo = self._entry(frame, 1, "Repository URL (optional)")
         self.branch = self._entry(frame, 2, "Branch (optional)")
         ttk.Label(frame, text="Shots").grid(row=3, column=0, sticky="w")
         self.shots = tk.StringVar(self.top, value=str(DEFAULT_SHOTS))
         self.shots_box = ttk.Spinbox(frame, from_=1, to=MAX_SHOTS, textvariable=self.shots, width=5)
-        self.shots_box.grid(row=3, column=1, sticky="w", pady=(0, PAD))
+        self.shots_box.grid(row=3, column=1, sticky="w", pady=(0, gap))
         self.model = self._entry(frame, 4, "Model (optional)")
         ttk.Label(frame, text="Approach hints\n(one per line, optional)").grid(
             row=5, column=0, sticky="nw"
         )
-        self.hints = tk.Text(frame, width=60, height=4, wrap="word")
-        self.hints.grid(row=5, column=1, sticky="ew")
-        self.error = message(frame, foreground="#c01c28")
-        self.error.grid(row=6, column=0, columnspan=2, sticky="w", pady=PAD)
-        buttons = ttk.Frame(frame)
-        buttons.grid(row=7, column=0, columnspan=2, sticky="e")
-        ttk.Button(buttons, text="Cancel", command=lambda: close_window(self.top)).pack(
-            side="right"
+        self.hints = style.text_box(frame, width=60, height=4)
+        self.hints.grid(row=5, column=1, sticky="nsew")
+        self.error = message(frame, style="Error.TLabel", width=style.wrap(root, 560))
+        self.error.grid(row=6, column=0, columnspan=2, sticky="w", pady=(gap, 0))
+        ttk.Label(frame, text="Ctrl+Enter starts the run", style="Muted.TLabel").grid(
+            row=7, column=0, columnspan=2, sticky="w", pady=(2 * gap, 0)
         )
-        self.start_button = ttk.Button(buttons, text="Start", command=self.start)
-        self.start_button.pack(side="right", padx=PAD)
+        buttons, (self.start_button, self.cancel_button) = style.button_row(
+            frame,
+            [
+                ("Start", self.start, style.ButtonRole.ACCEPT),
+                ("Cancel", self.cancel, style.ButtonRole.CANCEL),
+            ],
+        )
+        buttons.grid(row=7, column=1, sticky="e", pady=(2 * gap, 0))
+        style.dialog_keys(
+            self.top, default=self.start, cancel=self.cancel, multiline=(self.prompt, self.hints)
+        )
+        for key in ("<Control-Return>", "<Control-KP_Enter>"):
+            for widget in (self.top, self.prompt, self.hints):
+                widget.bind(key, self._start_from_key)
+        style.place_centred(self.top)
         self.prompt.focus_set()
 
+    def _start_from_key(self, _event: object) -> str:
+        self.start()
+        return "break"  # no new line in the prompt
+
     def _entry(self, frame: ttk.Frame, row: int, label: str) -> tk.StringVar:
-        ttk.Label(frame, text=label).grid(row=row, column=0, sticky="w", padx=(0, PAD))
+        ttk.Label(frame, text=label).grid(
+            row=row, column=0, sticky="w", padx=(0, style.pad(frame, 2))
+        )
         variable = tk.StringVar(self.top)
         ttk.Entry(frame, textvariable=variable, width=60).grid(
-            row=row, column=1, sticky="ew", pady=(0, PAD)
+            row=row, column=1, sticky="ew", pady=(0, style.pad(frame))
         )
         return variable
 
@@ -98,6 +123,9 @@ class NewRunDialog:
         close_window(self.top)
         self.on_start(spec)
 
+    def cancel(self) -> None:
+        close_window(self.top)
+
 
 class RunsWindow:
     """Every run and shot with live status; the app calls ``refresh`` as events arrive."""
@@ -108,7 +136,7 @@ class RunsWindow:
         self.actions = actions
         self.top = tk.Toplevel(root)
         self.top.title("Multishot runs")
-        frame = ttk.Frame(self.top, padding=PAD)
+        frame = ttk.Frame(self.top, padding=style.pad(root))
         frame.pack(fill="both", expand=True)
         self.tree = ttk.Treeview(frame, columns=self.COLUMNS, height=14)
         self.tree.heading("#0", text="Run / shot")
@@ -118,7 +146,7 @@ class RunsWindow:
         self.tree.column("detail", width=320)
         self.tree.pack(fill="both", expand=True)
         buttons = ttk.Frame(frame)
-        buttons.pack(fill="x", pady=(PAD, 0))
+        buttons.pack(fill="x", pady=(style.pad(root), 0))
         for text, action in (
             ("Open results folder", self.actions.open_folder),
             ("Open patch", self.actions.open_patch),
@@ -126,7 +154,9 @@ class RunsWindow:
             ("Cancel run", self.actions.cancel_run),
         ):
             command = functools.partial(self._with_selection, action)
-            ttk.Button(buttons, text=text, command=command).pack(side="left", padx=(0, PAD))
+            ttk.Button(buttons, text=text, command=command).pack(
+                side="left", padx=(0, style.pad(root))
+            )
 
     def _with_selection(self, action: Callable[..., None]) -> None:
         selected = self.tree.selection()
@@ -198,17 +228,23 @@ class ActionsWindow:
     from the same state and calling the same actions as the menu."""
 
     def __init__(self, root: tk.Misc, state: MenuState, actions: MenuActions) -> None:
+        style.ensure_theme(root)
         self.top = tk.Toplevel(root)
         self.top.title("Multishot")
-        self.top.bind("<Escape>", lambda _event: self.top.destroy())
-        self._frame = ttk.Frame(self.top, padding=PAD)
+        self.top.resizable(False, False)
+        gap = style.pad(root, 0.5)
+        self._gap = gap
+        self._frame = ttk.Frame(self.top, padding=style.pad(root, 2))
         self._frame.pack(fill="both", expand=True)
-        self._button("New run…", actions.new_run)
+        ttk.Label(self._frame, text="Multishot", style="Heading.TLabel").pack(
+            anchor="w", pady=(0, style.pad(root))
+        )
+        new_run = self._button("New run…", actions.new_run)
         self._button("Runs…", actions.open_runs)
         for entry in state.runs:
             row = ttk.Frame(self._frame)
-            row.pack(fill="x", pady=1)
-            ttk.Label(row, text=entry.label).pack(side="left", padx=(PAD, 0))
+            row.pack(fill="x", pady=gap)
+            ttk.Label(row, text=entry.label).pack(side="left")
             run_id = entry.run_id
             for text, action, enabled in (
                 ("Cancel", functools.partial(actions.cancel_run, run_id), entry.active),
@@ -220,23 +256,34 @@ class ActionsWindow:
         if state.sandboxes_left:
             left = f"{plural(state.sandboxes_left, 'sandbox')} left running: delete now"
             self._button(left, actions.delete_leftovers)
-        ttk.Separator(self._frame).pack(fill="x", pady=PAD)
+        ttk.Separator(self._frame).pack(fill="x", pady=style.pad(root))
         for line in state.account_lines:
-            ttk.Label(self._frame, text=line).pack(anchor="w")
+            ttk.Label(self._frame, text=line, style="Muted.TLabel").pack(anchor="w")
         self._button("Check credentials", actions.check_credentials, state.has_credentials)
         self._button("Set up credentials…", actions.setup_credentials)
-        if state.auth_error_waiting:
+        fix = (
             self._button("Fix credentials…", actions.fix_credentials)
+            if state.auth_error_waiting
+            else None
+        )
         self._button("Log out", actions.log_out, state.has_credentials)
-        ttk.Separator(self._frame).pack(fill="x", pady=PAD)
+        ttk.Separator(self._frame).pack(fill="x", pady=style.pad(root))
         self.start_at_login = tk.BooleanVar(self.top, value=state.start_at_login)
         ttk.Checkbutton(
             self._frame,
             text="Start at login",
             variable=self.start_at_login,
             command=self._then_close(actions.toggle_start_at_login),
-        ).pack(anchor="w", pady=2)
+        ).pack(anchor="w", pady=gap)
         self._button("Quit", actions.quit)
+        # What the user most likely came for: the fix while a credential waits for one.
+        self.default_button = fix or new_run
+        style.mark_default(self.default_button)
+        style.dialog_keys(
+            self.top, default=self.default_button.invoke, cancel=lambda: close_window(self.top)
+        )
+        style.place_centred(self.top)
+        self.default_button.focus_set()
 
     def _button(
         self,
@@ -246,14 +293,15 @@ class ActionsWindow:
         *,
         parent: tk.Misc | None = None,
         side: str = "top",
-    ) -> None:
+    ) -> ttk.Button:
         button = ttk.Button(parent or self._frame, text=text, command=self._then_close(action))
         if side == "top":
-            button.pack(fill="x", pady=2)
+            button.pack(fill="x", pady=self._gap)
         else:
-            button.pack(side="right", padx=2)
+            button.pack(side="right", padx=(self._gap, 0))
         if not enabled:
             button.state(["disabled"])
+        return button
 
     def _then_close(self, action: Callable[[], None]) -> Callable[[], None]:
         def run() -> None:

@@ -32,6 +32,10 @@ def run_tray_app() -> int:
     icon = show_icon_early() if sys.platform.startswith("linux") else None
     import tkinter as tk
 
+    from tray.ui.style import make_dpi_aware
+
+    make_dpi_aware()  # Windows: before Tk starts, or Windows stretches a 96 dpi bitmap
+
     from tray.ui.app import TrayApp
 
     root = tk.Tk()

@@ -13,6 +13,14 @@ desktop's preference (screenshots use it).
 Keys (:func:`dialog_keys`, :func:`radio_group`, :func:`make_focusable`): Return acts on
 the focused button, or else on the window's default button; Space on the focused
 button; Escape cancels; arrow keys move within a radio group.
+
+Styles every theme gets: ``Heading.TLabel`` (:data:`HEADING_FONT`), ``Muted.TLabel``,
+``Error.TLabel``, ``Warning.TLabel``, ``Link.TLabel``; :func:`mark_default` gives a
+button ``Accent.TButton``. Code is shown in ``TkFixedFont``; :func:`text_box` makes a
+multi-line field that matches the theme.
+
+Long because every window's look and keys are decided here, in one place, and the
+theme needs its HiDPI and dark-mode detection next to it.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ import configparser
 import dataclasses
 import enum
 import functools
+import logging
 import os
 import re
 import sys
@@ -29,10 +38,12 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from tkinter import font as tkfont
 from tkinter import ttk
+from typing import Any
 
 __all__ = [
     "BASE_PAD",
     "BASE_WRAP",
+    "HEADING_FONT",
     "THEME_ENV",
     "ButtonRole",
     "Palette",
@@ -40,20 +51,23 @@ __all__ = [
     "desktop_prefers_dark",
     "dialog_keys",
     "ensure_theme",
-    "heading_font",
     "make_dpi_aware",
     "make_focusable",
+    "mark_default",
     "pad",
     "palette",
+    "place_centred",
     "radio_group",
     "scale",
+    "text_box",
     "wrap",
 ]
 
+log = logging.getLogger(__name__)
 BASE_PAD = 8  # pixels at 96 dpi
 BASE_WRAP = 420  # pixels at 96 dpi
 THEME_ENV = "MULTISHOT_THEME"
-HEADING_FONT = "MultishotHeadingFont"
+HEADING_FONT = "MultishotHeadingFont"  # a named font (the style "Heading.TLabel" uses it)
 _APPLIED = "::multishot_theme"  # a Tcl variable: which theme this interpreter uses
 _PORTAL_TIMEOUT_SECONDS = 1.0
 
@@ -71,6 +85,8 @@ class Palette:
     removed: str
     hunk: str
     highlight: str  # background of a find match
+    warning: str
+    link: str
 
 
 _LIGHT = Palette(
@@ -83,6 +99,8 @@ _LIGHT = Palette(
     removed="#cf222e",
     hunk="#8250df",
     highlight="#fff8c5",
+    warning="#9a6700",
+    link="#0969da",
 )
 _DARK = Palette(
     dark=True,
@@ -94,12 +112,15 @@ _DARK = Palette(
     removed="#ff7b72",
     hunk="#d2a8ff",
     highlight="#6e5b00",
+    warning="#d29922",
+    link="#58a6ff",
 )
 
 
 def scale(widget: tk.Misc) -> float:
     """How many pixels the display has for one pixel at 96 dpi (1.0, 2.0 on HiDPI)."""
-    return max(1.0, widget.winfo_fpixels("1i") / 96.0)
+    # To a twentieth: Tk's scaling makes 2x come out as 2.004.
+    return max(1.0, round(widget.winfo_fpixels("1i") / 96.0 * 20) / 20)
 
 
 def pad(widget: tk.Misc, times: float = 1) -> int:
@@ -128,7 +149,12 @@ def ensure_theme(root: tk.Misc) -> None:
         theme = "aqua-dark" if _aqua_is_dark(root) else "aqua"
     else:
         theme = "sun-valley-dark" if desktop_prefers_dark() else "sun-valley-light"
-        _load_sun_valley(root, theme)
+        try:
+            _load_sun_valley(root, theme)
+        except (ImportError, tk.TclError) as exc:  # a broken install: plain, but working
+            log.warning("the Sun Valley theme could not be loaded (%s); using clam", exc)
+            theme = "clam"
+            style.theme_use(theme)
     _set_fonts(root)
     root.tk.call("set", _APPLIED, theme)
 
@@ -156,7 +182,8 @@ def desktop_prefers_dark() -> bool:
 
 
 def _portal_color_scheme() -> bool | None:
-    """The portal's answer (1: prefer dark, 2: prefer light, 0: no preference -> None)."""
+    """The settings portal's answer (1: prefer dark, 2: prefer light; 0, no portal, no
+    bus: None). ``ReadOne`` since 2023; older portals only have ``Read``."""
     if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
         return None
     try:
@@ -169,16 +196,25 @@ def _portal_color_scheme() -> bool | None:
         bus_name="org.freedesktop.portal.Desktop",
         interface="org.freedesktop.portal.Settings",
     )
-    call = new_method_call(portal, "ReadOne", "ss", ("org.freedesktop.appearance", "color-scheme"))
+    setting = ("org.freedesktop.appearance", "color-scheme")
     try:
-        with open_dbus_connection(bus="SESSION") as connection:
-            reply = connection.send_and_get_reply(call, timeout=_PORTAL_TIMEOUT_SECONDS)
-    except Exception:  # no portal, an old one, no bus: the desktop did not say
+        connection = open_dbus_connection(bus="SESSION")
+    except (OSError, ValueError):
         return None
-    value = reply.body[0] if reply.body else None
-    while isinstance(value, tuple):  # a variant: (signature, value), maybe nested
-        value = value[-1]
-    return {1: True, 2: False}.get(value) if isinstance(value, int) else None
+    with connection:
+        for method in ("ReadOne", "Read"):
+            call = new_method_call(portal, method, "ss", setting)
+            try:
+                reply = connection.send_and_get_reply(call, timeout=_PORTAL_TIMEOUT_SECONDS)
+            except (OSError, TimeoutError):
+                return None
+            if reply.header.message_type.name == "error":
+                continue  # no such method (an old portal), or no portal at all
+            value = reply.body[0] if reply.body else None
+            while isinstance(value, tuple):  # a variant (signature, value); Read nests two
+                value = value[-1]
+            return {1: True, 2: False}.get(value) if isinstance(value, int) else None
+    return None
 
 
 def _gtk_settings_prefer_dark() -> bool:
@@ -304,24 +340,24 @@ def _set_fonts(root: tk.Misc) -> None:
     for name in tkfont.names(root):
         if name.startswith("SunValley"):
             tkfont.nametofont(name, root=root).configure(family=family, size=size)
-    exists = HEADING_FONT in tkfont.names(root)
-    heading = tkfont.Font(root=root, name=HEADING_FONT, exists=exists)
-    heading.configure(family=family, size=round(size * 1.3), weight="bold")
+    # Made in Tcl: a tkinter Font object deletes the font it made when it is collected.
+    verb = "configure" if HEADING_FONT in tkfont.names(root) else "create"
+    root.tk.call(
+        "font", verb, HEADING_FONT, "-family", family, "-size", round(size * 1.3), "-weight", "bold"
+    )
     style = ttk.Style(root)
     style.configure("Heading.TLabel", font=HEADING_FONT)
-    style.configure("Error.TLabel", foreground=_palette_of_theme(root).error)
-    style.configure("Muted.TLabel", foreground=_palette_of_theme(root).muted)
+    colours = _palette_of_theme(root)
+    style.configure("Error.TLabel", foreground=colours.error)
+    style.configure("Warning.TLabel", foreground=colours.warning)
+    style.configure("Muted.TLabel", foreground=colours.muted)
+    style.configure("Link.TLabel", foreground=colours.link)
 
 
 def _palette_of_theme(root: tk.Misc) -> Palette:
     """The palette of the ttk theme in use (while :func:`ensure_theme` applies it)."""
     theme = str(root.tk.eval("set ::ttk::currentTheme"))
     return _DARK if theme.endswith("dark") else _LIGHT
-
-
-def heading_font(root: tk.Misc) -> str:
-    ensure_theme(root)
-    return HEADING_FONT
 
 
 def make_dpi_aware() -> None:
@@ -344,7 +380,7 @@ def make_dpi_aware() -> None:
 
 class ButtonRole(enum.Enum):
     ACCEPT = "accept"  # the window's default action (Return)
-    CANCEL = "cancel"  # Escape
+    CANCEL = "cancel"  # what Escape does too (bound by dialog_keys)
     OTHER = "other"
 
 
@@ -359,16 +395,10 @@ def button_row(
     """A right-aligned row of buttons in the platform's order; the buttons are returned
     in the order given. The ACCEPT button is drawn as the default."""
     row = ttk.Frame(parent)
-    made = [
-        ttk.Button(
-            row,
-            text=text,
-            command=command,
-            default="active" if role is ButtonRole.ACCEPT else "normal",
-        )
-        for text, command, role in buttons
-    ]
+    made = [ttk.Button(row, text=text, command=command) for text, command, _role in buttons]
     roles = [role for _text, _command, role in buttons]
+    for button, role in zip(made, roles, strict=True):
+        mark_default(button, role is ButtonRole.ACCEPT)
 
     def rank(index: int) -> int:
         role = roles[index]
@@ -382,7 +412,16 @@ def button_row(
     return row, made
 
 
-_ACTIVATED_BY_KEYS = frozenset({"TButton", "Button", "TCheckbutton", "TRadiobutton"})
+def mark_default(button: ttk.Button, default: bool = True) -> None:
+    """Draw ``button`` as its window's default (Return): the native ring on Windows and
+    macOS, Sun Valley's accent colour on Linux."""
+    button.configure(default="active" if default else "normal")
+    button.configure(style="Accent.TButton" if default else "TButton")
+
+
+# Return presses these when they have the focus; on a check box or radio button it is
+# the window's default, as on every desktop (Space toggles them).
+_PRESSED_BY_RETURN = frozenset({"TButton", "Button"})
 
 
 def dialog_keys(
@@ -401,7 +440,7 @@ def dialog_keys(
         widget = event.widget
         if isinstance(widget, tk.Text):
             return None
-        if widget.winfo_class() in _ACTIVATED_BY_KEYS:
+        if widget.winfo_class() in _PRESSED_BY_RETURN:
             widget.invoke()  # type: ignore[attr-defined]
         elif default is not None:
             default()
@@ -478,3 +517,36 @@ def make_focusable(label: ttk.Label, activate: Callable[[], object]) -> None:
     for key in ("<Return>", "<KP_Enter>", "<space>"):
         label.bind(key, on_key)
     label.bind("<Button-1>", lambda _event: activate())
+
+
+def place_centred(top: tk.Toplevel) -> None:
+    """Put a new window in the middle of the screen (before it is first drawn)."""
+    top.update_idletasks()
+    width, height = top.winfo_reqwidth(), top.winfo_reqheight()
+    x = max(0, (top.winfo_screenwidth() - width) // 2)
+    y = max(0, (top.winfo_screenheight() - height) // 3)
+    top.geometry(f"+{x}+{y}")
+
+
+def text_box(parent: tk.Misc, **options: Any) -> tk.Text:
+    """A multi-line text field that looks like the theme's entries (a flat field with a
+    thin border that takes the accent colour while focused), in the body font."""
+    colours = palette(parent)
+    border = "#5a5a5a" if colours.dark else "#c4c4c4"
+    accent = colours.link
+    defaults: dict[str, Any] = {
+        "wrap": "word",
+        "font": "TkDefaultFont",
+        "relief": "flat",
+        "borderwidth": 0,
+        "highlightthickness": max(1, round(scale(parent))),
+        "highlightbackground": border,
+        "highlightcolor": accent,
+        "background": colours.background if not colours.dark else "#2b2b2b",
+        "foreground": colours.text,
+        "insertbackground": colours.text,
+        "padx": pad(parent, 0.75),
+        "pady": pad(parent, 0.5),
+        "undo": True,
+    }
+    return tk.Text(parent, **{**defaults, **options})

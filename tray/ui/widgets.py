@@ -11,18 +11,16 @@ import webbrowser
 from pathlib import Path
 from tkinter import ttk
 
+from tray.ui import style
+from tray.ui.messages import readable
+
 __all__ = [
-    "PAD",
-    "WRAP",
     "SecretEntry",
     "close_window",
     "link",
     "message",
     "open_path",
 ]
-
-PAD = 8
-WRAP = 420
 
 
 class SecretEntry(ttk.Frame):
@@ -35,7 +33,7 @@ class SecretEntry(ttk.Frame):
         self.entry.pack(side="left", fill="x", expand=True)
         self.visible = tk.BooleanVar(self, value=False)
         self.toggle = ttk.Checkbutton(self, text="Show", variable=self.visible, command=self._show)
-        self.toggle.pack(side="left", padx=(PAD, 0))
+        self.toggle.pack(side="left", padx=(style.pad(parent), 0))
         self.menu = tk.Menu(self, tearoff=False)
         self.menu.add_command(label="Paste", command=self.paste)
         self.menu.add_command(label="Clear", command=lambda: self.variable.set(""))
@@ -76,13 +74,24 @@ def close_window(window: tk.Misc) -> None:
 
 
 def link(parent: tk.Misc, text: str, url: str) -> ttk.Label:
-    label = ttk.Label(parent, text=text, foreground="#1a5fb4", cursor="hand2")
-    label.bind("<Button-1>", lambda _event: webbrowser.open(url))
+    """A web link that Tab reaches and Return, Space or a click opens."""
+    label = ttk.Label(parent, text=text, style="Link.TLabel", cursor="hand2")
+    style.make_focusable(label, lambda: webbrowser.open(url))
     return label
 
 
-def message(parent: tk.Misc, text: str = "", **options: object) -> ttk.Label:
-    return ttk.Label(parent, text=text, wraplength=WRAP, justify="left", **options)  # type: ignore[arg-type]
+def message(
+    parent: tk.Misc, text: str = "", *, width: int | None = None, **options: object
+) -> ttk.Label:
+    """A wrapping label; ``width``: its wrap width in pixels (default: the scaled
+    standard width)."""
+    return ttk.Label(
+        parent,
+        text=readable(text),
+        wraplength=width or style.wrap(parent),
+        justify="left",
+        **options,  # type: ignore[arg-type]
+    )
 
 
 def open_path(path: Path) -> None:
