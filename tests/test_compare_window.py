@@ -15,6 +15,7 @@ from tests.notification_server import NotificationServer
 from tests.recorded_runs import RecordedShot, record_run, three_shot_run
 from tests.standins import VALID_ANTHROPIC_KEY
 from tests.test_apply import checkout_state
+from tests.test_look import focus_chain, focused, press, take_focus
 from tests.test_tray import pump
 from tray import config
 from tray.credentials.keychain import CredentialStore
@@ -321,3 +322,18 @@ def test_a_window_opened_while_the_run_goes_shows_how_it_ended(
     pump(app.root, lambda: window.tree.item("1", "values")[1] == "succeeded")
     pump(app.root, lambda: "fromisocalendar" in window.diff.text.get("1.0", "end"))
     assert window.pick_button.instate(["!disabled"])
+
+
+def test_keys_tab_through_the_window_and_return_picks(app: TrayApp, run_id: str) -> None:
+    window = open_window(app, run_id)
+    take_focus(window.top)
+    assert focused(window.top) is window.tree  # Up and Down work at once
+    chain = focus_chain(window.tree)
+    assert chain.index(window.files) < chain.index(window.diff.text)
+    buttons = [window.pick_button, window.apply_button, window.save_button]
+    assert all(chain.index(window.diff.text) < chain.index(button) for button in buttons)
+    press(window.diff.text, "<Next>")  # Page Down scrolls the read-only diff
+    assert window.diff.text.yview()[0] > 0
+    window.tree.selection_set("2")
+    press(window.tree, "<Return>")
+    pump(app.root, lambda: app.service.history.run(run_id).picked_shot == 2)  # type: ignore[union-attr]

@@ -71,6 +71,7 @@ class DiffView(ttk.Frame):
             background=colours.background,
             foreground=colours.text,
             undo=False,
+            takefocus=True,  # read-only, yet Tab reaches it and the arrow keys scroll it
             borderwidth=0,
             highlightthickness=1,
         )
