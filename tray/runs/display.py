@@ -89,15 +89,6 @@ class RunOverview:
         return self.record.status
 
     @property
-    def round(self) -> int:
-        """1 for a first run; a run continuing another is one round more than it."""
-        return self.record.round
-
-    @property
-    def parent_run_id(self) -> str | None:
-        return self.record.parent_run_id
-
-    @property
     def succeeded(self) -> int:
         return sum(1 for shot in self.shots if shot.status is ShotStatus.SUCCEEDED)
 
