@@ -60,6 +60,9 @@ class CompareActions(Protocol):
 
 
 class CompareWindow:
+    """One run's Compare window; ``show`` redraws it from a new comparison (after a pick,
+    or when the run ends). Pick is the default button (Return); Escape closes."""
+
     def __init__(
         self,
         root: tk.Misc,
