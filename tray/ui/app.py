@@ -47,8 +47,8 @@ if TYPE_CHECKING:  # windows, and what only they use, load when one first opens
     from tray.runs.display import RunOverview
     from tray.runs.spec import RunSpec
     from tray.ui.alerts import Level
-    from tray.ui.dialogs import RunsWindow
     from tray.ui.messages import Question
+    from tray.ui.runs_window import RunsWindow
     from tray.ui.wizard import SetupWizard
 
 __all__ = [
@@ -391,7 +391,7 @@ class TrayApp:
         self.in_tk(lambda: self._open_runs() if self.credentials else self.open_wizard())
 
     def _open_runs(self) -> None:
-        from tray.ui.dialogs import RunsWindow
+        from tray.ui.runs_window import RunsWindow
 
         if self.runs_window is None or not self.runs_window.top.winfo_exists():
             self.runs_window = RunsWindow(self.root, self)
@@ -516,7 +516,7 @@ class TrayApp:
 
     def show_log(self, run_id: str, shot: int = 1) -> None:
         def show() -> None:
-            from tray.ui.dialogs import LogViewer
+            from tray.ui.log_viewer import LogViewer
 
             folder = self._run_folder(run_id)
             if folder:
