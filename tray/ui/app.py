@@ -520,9 +520,20 @@ class TrayApp:
 
             folder = self._run_folder(run_id)
             if folder:
-                LogViewer(self.root, folder.shot(shot).stdout_log)
+                LogViewer(
+                    self.root,
+                    folder.shot(shot).stdout_log,
+                    title=f"Log: run {run_id[-6:]}, shot {shot}",
+                    is_live=functools.partial(self._shot_is_live, run_id, shot),
+                )
 
         self.in_tk(show)
+
+    def _shot_is_live(self, run_id: str, shot: int) -> bool:
+        """Whether a shot of a run this app follows may still write to its log."""
+        status = self.shot_status.get(run_id, {}).get(shot)
+        running = self.run_status.get(run_id) is RunStatus.RUNNING
+        return running and status is not None and not status.is_final
 
     def cancel_run(self, run_id: str) -> None:
         self.in_worker(lambda: self.service.cancel_run(run_id), lambda _outcome: None)
