@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from tray.credentials.keychain import BackendAssessment, StorageOutcome, load_isolated
 from tray.credentials.model import AuthMethod, Credentials, SetupStep
 from tray.desktop import choose_backend
-from tray.errors import MultishotError
+from tray.errors import CannotOpen, MultishotError
 from tray.failures import FailureKind, Remedy, policy_for
 from tray.redaction import mask
 from tray.runs.events import AuthFailure, EngineEvent, RunFinished, ScanNotice, ShotChanged
@@ -501,18 +501,33 @@ class TrayApp:
         return RunFolder(Path(record.folder)) if record else None
 
     def open_folder(self, run_id: str) -> None:
-        from tray.ui.widgets import open_path
-
         folder = self._run_folder(run_id)
         if folder:
-            open_path(folder.path)
+            self._open(folder.path)
 
     def open_patch(self, run_id: str, shot: int) -> None:
-        from tray.ui.widgets import open_path
-
         folder = self._run_folder(run_id)
         if folder:
-            open_path(folder.shot(shot).patch)
+            self._open(folder.shot(shot).patch)
+
+    def open_compare(self, run_id: str) -> None:
+        """The run's shots side by side: for now their results folder."""
+        self.open_folder(run_id)
+
+    def _open(self, path: Path) -> None:
+        """Open with the desktop's opener (any thread); say so if it can't, with the path."""
+        from tray.ui.widgets import open_path
+
+        try:
+            open_path(path)
+        except CannotOpen as problem:
+            log.info("could not open %s: %s", path, problem.message)
+            self.in_tk(functools.partial(self._cannot_open, problem))
+
+    def _cannot_open(self, problem: CannotOpen) -> None:
+        from tray.ui.runs_window import OpenFailedWindow
+
+        OpenFailedWindow(self.root, problem)
 
     def show_log(self, run_id: str, shot: int = 1) -> None:
         def show() -> None:

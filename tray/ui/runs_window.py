@@ -1,84 +1,380 @@
-"""The Runs window: every recent run and its shots, with what can be done to them."""
+"""The Runs window: every recent run and its shots, and what can be done with them.
+
+A run's row says what it was asked (the prompt's first line), where, when, how it
+went and what it cost; its shots are rows under it. The buttons act on the selected
+row and are enabled only when they apply to it. While a run goes and the window is
+open, its elapsed time is redrawn every second; otherwise no timer runs.
+"""
 
 from __future__ import annotations
 
 import functools
+import time
 import tkinter as tk
 from collections.abc import Callable, Sequence
+from tkinter import font as tkfont
 from tkinter import ttk
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
 
-from tray.runs.display import RunOverview, format_cost, format_duration
+from tray.errors import CannotOpen
+from tray.runs.display import (
+    RunOverview,
+    first_line,
+    format_cost,
+    format_duration,
+    format_time,
+)
+from tray.runs.status import RunStatus, ShotStatus
 from tray.ui import style
+from tray.ui.tooltip import Tooltip
+from tray.ui.widgets import close_window
 
-__all__ = ["RunsWindow"]
+if TYPE_CHECKING:
+    from tray.runs.history import ShotRecord
+
+__all__ = ["COLUMNS", "OpenFailedWindow", "RunsActions", "RunsWindow"]
+
+TICK_MS = 1000
+# Column id: its heading, and the widest text it usually shows (or a width at 96 dpi for
+# the columns that take a share of extra width).
+COLUMNS: dict[str, tuple[str, str | int]] = {
+    "round": ("Round", "12"),
+    "repository": ("Repository", 100),
+    "started": ("Started", "Wed 30 Nov 22:49"),
+    "status": ("Status", max((s.label for s in (*RunStatus, *ShotStatus)), key=len)),
+    "shots": ("Shots", "4/4 succeeded"),
+    "elapsed": ("Time", "59 min 59 s"),
+    "cost": ("Cost", "< $0.01"),
+    "detail": ("Details", 150),
+}
+PROMPT_WIDTH = 200
+SCREEN_SHARE = 0.8  # of the screen's width, at most
+CELL_MARGIN = 12  # pixels at 96 dpi that a cell keeps free of text
+_FAILED_RUNS = frozenset({RunStatus.FAILED, RunStatus.AUTH_FAILED, RunStatus.INTERRUPTED})
+
+
+def _shot_failed(shot: ShotRecord) -> bool:
+    return shot.status.is_final and shot.status not in (ShotStatus.SUCCEEDED, ShotStatus.CANCELLED)
+
+
+class RunsActions(Protocol):
+    def open_folder(self, run_id: str) -> None: ...
+    def open_patch(self, run_id: str, shot: int) -> None: ...
+    def show_log(self, run_id: str, shot: int = 1) -> None: ...
+    def cancel_run(self, run_id: str) -> None: ...
+    def open_compare(self, run_id: str) -> None: ...
 
 
 class RunsWindow:
-    """Every run and shot with live status; the app calls ``refresh`` as events arrive."""
+    """The app calls ``refresh`` with the recent runs whenever something changed."""
 
-    COLUMNS = ("status", "cost", "duration", "detail")
-
-    def __init__(self, root: tk.Misc, actions: Any) -> None:
-        self.actions = actions
+    def __init__(self, root: tk.Misc, actions: RunsActions) -> None:
+        style.ensure_theme(root)
+        self._actions = actions
+        self.runs: dict[str, RunOverview] = {}
+        self._full: dict[tuple[str, str], str] = {}  # (row, column): the text before cutting
+        self._after: str | None = None
         self.top = tk.Toplevel(root)
         self.top.title("Multishot runs")
-        frame = ttk.Frame(self.top, padding=style.pad(root))
+        self.top.bind("<Escape>", lambda _event: close_window(self.top))
+        self.top.bind("<Destroy>", self._destroyed)
+        gap = style.pad(self.top)
+        frame = ttk.Frame(self.top, padding=gap)
         frame.pack(fill="both", expand=True)
-        self.tree = ttk.Treeview(frame, columns=self.COLUMNS, height=14)
-        self.tree.heading("#0", text="Run / shot")
-        for column in self.COLUMNS:
-            self.tree.heading(column, text=column.capitalize())
-        self.tree.column("#0", width=220)
-        self.tree.column("detail", width=320)
-        self.tree.pack(fill="both", expand=True)
-        buttons = ttk.Frame(frame)
-        buttons.pack(fill="x", pady=(style.pad(root), 0))
-        for text, action in (
-            ("Open results folder", self.actions.open_folder),
-            ("Open patch", self.actions.open_patch),
-            ("Show live log", self.actions.show_log),
-            ("Cancel run", self.actions.cancel_run),
-        ):
-            command = functools.partial(self._with_selection, action)
-            ttk.Button(buttons, text=text, command=command).pack(
-                side="left", padx=(0, style.pad(root))
-            )
 
-    def _with_selection(self, action: Callable[..., None]) -> None:
-        selected = self.tree.selection()
-        if not selected:
+        table = ttk.Frame(frame)
+        table.pack(fill="both", expand=True)
+        self.tree = ttk.Treeview(table, columns=tuple(COLUMNS), height=14, selectmode="browse")
+        scrollbar = ttk.Scrollbar(table, orient="vertical", command=self.tree.yview)
+        self.tree.configure(yscrollcommand=scrollbar.set)
+        scrollbar.pack(side="right", fill="y")
+        self.tree.pack(side="left", fill="both", expand=True)
+        self._font = tkfont.nametofont("TkDefaultFont")
+        self.tree.heading("#0", text="Prompt", anchor="w")
+        self.tree.column("#0", width=style.wrap(self.tree, PROMPT_WIDTH), stretch=True)
+        heading_font = tkfont.nametofont("TkHeadingFont")
+        margin = style.wrap(self.tree, CELL_MARGIN)
+        for column, (heading, widest) in COLUMNS.items():
+            self.tree.heading(column, text=heading, anchor="w")
+            if isinstance(widest, int):  # takes a share of extra width
+                width = style.wrap(self.tree, widest)
+            else:
+                width = max(self._font.measure(widest), heading_font.measure(heading)) + margin
+            stretch = isinstance(widest, int)
+            self.tree.column(column, width=width, minwidth=width // 2, stretch=stretch)
+        self.tree.tag_configure("failed", foreground=style.palette(root).error)
+        self.tree.bind("<<TreeviewSelect>>", lambda _event: self._update_buttons())
+        self.tree.bind("<Double-1>", self._activated)
+        self.tree.bind("<Return>", self._activated)
+        self.tree.bind("<KP_Enter>", self._activated)
+        self.tree.bind("<Configure>", lambda _event: self._fit_all())
+        self.tree.bind("<ButtonRelease-1>", lambda _event: self._fit_all(), add="+")
+        self.tooltip = Tooltip(self.tree, self._tooltip_text)
+        self.empty = ttk.Label(frame, text="No runs yet. Start one with New run… in the menu.")
+
+        buttons = ttk.Frame(frame)
+        buttons.pack(fill="x", pady=(gap, 0))
+        self.buttons: dict[str, ttk.Button] = {}
+        for name, text in (
+            ("compare", "Compare"),
+            ("log", "Show log"),
+            ("patch", "Open patch"),
+            ("folder", "Open results folder"),
+            ("cancel", "Cancel run"),
+        ):
+            button = ttk.Button(buttons, text=text, command=functools.partial(self.act, name))
+            if name == "cancel":  # apart from the others: it stops work
+                button.pack(side="right")
+            else:
+                button.pack(side="left", padx=(0, gap))
+            self.buttons[name] = button
+        self._update_buttons()
+        self.tree.focus_set()
+        self.top.update_idletasks()
+        width = min(self.top.winfo_reqwidth(), int(self.top.winfo_screenwidth() * SCREEN_SHARE))
+        self.top.geometry(f"{width}x{self.top.winfo_reqheight()}")
+
+    # -- what is selected, and what can be done with it --------------------------------
+
+    def selected(self) -> tuple[RunOverview, ShotRecord | None] | None:
+        selection = self.tree.selection()
+        if not selection:
+            return None
+        run_id, _, number = selection[0].partition("/")
+        run = self.runs.get(run_id)
+        if run is None:
+            return None
+        shot = next((s for s in run.shots if str(s.number) == number), None) if number else None
+        return run, shot
+
+    def applicable(self) -> set[str]:
+        """The buttons that apply to the selected row."""
+        chosen = self.selected()
+        if chosen is None:
+            return set()
+        run, shot = chosen
+        found = {"folder"}
+        if run.shots:
+            found.add("log")
+        if run.status.is_final and run.shots:
+            found.add("compare")
+        if shot is not None and shot.patch_path:
+            found.add("patch")
+        if run.status is RunStatus.RUNNING and not run.record.cancel_requested:
+            found.add("cancel")
+        return found
+
+    def _update_buttons(self) -> None:
+        enabled = self.applicable()
+        for name, button in self.buttons.items():
+            button.state(["!disabled"] if name in enabled else ["disabled"])
+
+    def act(self, name: str) -> None:
+        chosen = self.selected()
+        if chosen is None or name not in self.applicable():
             return
-        run_id, _, shot = selected[0].partition("/")
-        if action is self.actions.cancel_run or action is self.actions.open_folder:
-            action(run_id)
-        else:
-            action(run_id, int(shot) if shot else 1)
+        run, shot = chosen
+        run_id = run.record.id
+        number = shot.number if shot is not None else run.shots[0].number if run.shots else 1
+        actions: dict[str, Callable[[], None]] = {
+            "compare": lambda: self._actions.open_compare(run_id),
+            "log": lambda: self._actions.show_log(run_id, number),
+            "patch": lambda: self._actions.open_patch(run_id, number),
+            "folder": lambda: self._actions.open_folder(run_id),
+            "cancel": lambda: self._actions.cancel_run(run_id),
+        }
+        actions[name]()
+
+    def _activated(self, _event: tk.Event[tk.Misc]) -> str | None:
+        """Double-click or Return: a finished run opens for comparing, a shot its log."""
+        chosen = self.selected()
+        if chosen is None:
+            return None
+        _run, shot = chosen
+        wanted = "log" if shot is not None else "compare"
+        if wanted not in self.applicable():
+            return None  # a running run's row opens and closes as usual
+        self.act(wanted)
+        return "break"
+
+    # -- showing the runs ----------------------------------------------------------------
 
     def refresh(self, runs: Sequence[RunOverview]) -> None:
-        """``runs``: the recent runs with their shots, newest first."""
+        """``runs``: the recent runs with their shots, newest first. Rows are updated in
+        place, so the selection, the scroll position and opened runs stay."""
         if not self.top.winfo_exists():
             return
-        selection = self.tree.selection()
-        self.tree.delete(*self.tree.get_children())
-        for run in runs:
+        self.runs = {run.record.id: run for run in runs}
+        wanted: list[str] = []
+        for index, run in enumerate(runs):
             run_id = run.record.id
-            self.tree.insert(
-                "", "end", iid=run_id, text=run_id, values=(run.progress, "", "", ""), open=True
-            )
-            for shot in run.shots:
-                self.tree.insert(
-                    run_id,
-                    "end",
-                    iid=f"{run_id}/{shot.number}",
-                    text=f"shot {shot.number}",
-                    values=(
-                        shot.status.label,
-                        format_cost(shot.cost_usd),
-                        format_duration(shot.duration_ms),
-                        shot.detail,
-                    ),
-                )
-        existing = [iid for iid in selection if self.tree.exists(iid)]
-        if existing:
-            self.tree.selection_set(existing)
+            wanted.append(run_id)
+            running = run.status is RunStatus.RUNNING
+            if not self.tree.exists(run_id):
+                self.tree.insert("", index, iid=run_id, open=running)
+            else:
+                self.tree.move(run_id, "", index)
+            self._set_row(run_id, self._run_cells(run), failed=run.status in _FAILED_RUNS)
+            shot_ids = []
+            for number, shot in enumerate(run.shots):
+                iid = f"{run_id}/{shot.number}"
+                shot_ids.append(iid)
+                if not self.tree.exists(iid):
+                    self.tree.insert(run_id, number, iid=iid)
+                self._set_row(iid, self._shot_cells(shot), failed=_shot_failed(shot))
+            self._drop_other_rows(run_id, shot_ids)
+        self._drop_other_rows("", wanted)
+        if runs:
+            self.empty.pack_forget()
+        else:
+            self.empty.pack(before=self.tree.master, anchor="w", pady=(0, style.pad(self.top)))
+        self._update_buttons()
+        self._schedule_tick()
+
+    def _drop_other_rows(self, parent: str, keep: list[str]) -> None:
+        for iid in self.tree.get_children(parent):
+            if iid not in keep:
+                self.tree.delete(iid)
+
+    def _run_cells(self, run: RunOverview, now: float | None = None) -> dict[str, str]:
+        record = run.record
+        return {
+            "#0": first_line(record.prompt, 200) or "(no prompt)",
+            "round": str(run.round),
+            "repository": run.repository,
+            "started": format_time(record.created_at),
+            "status": run.status.label,
+            "shots": run.shots_summary,
+            "elapsed": format_duration(run.elapsed_ms(now)),
+            "cost": format_cost(run.cost_usd),
+            "detail": first_line(record.detail, 300),
+        }
+
+    def _shot_cells(self, shot: ShotRecord, now: float | None = None) -> dict[str, str]:
+        duration: float | None = shot.duration_ms
+        if shot.finished_at is None and shot.started_at is not None:
+            duration = ((now or time.time()) - shot.started_at) * 1000
+        return {
+            "#0": f"Shot {shot.number}",
+            "round": "",
+            "repository": "",
+            "started": "",
+            "status": shot.status.label,
+            "shots": "",
+            "elapsed": format_duration(duration),
+            "cost": format_cost(shot.cost_usd),
+            "detail": first_line(shot.detail, 300),
+        }
+
+    def _set_row(self, iid: str, cells: dict[str, str], *, failed: bool) -> None:
+        for column, text in cells.items():
+            self._full[(iid, column)] = text
+        self._fit_row(iid)
+        self.tree.item(iid, tags=("failed",) if failed else ())
+
+    def _fit_row(self, iid: str) -> None:
+        fitted = {column: self._fit(iid, column) for column in ("#0", *COLUMNS)}
+        self.tree.item(iid, text=fitted.pop("#0"), values=[fitted[c] for c in COLUMNS])
+
+    def _fit_all(self) -> None:
+        for run_id in self.tree.get_children(""):
+            self._fit_row(run_id)
+            for iid in self.tree.get_children(run_id):
+                self._fit_row(iid)
+
+    def _fit(self, iid: str, column: str) -> str:
+        """The cell's text, cut with "…" to the column's width."""
+        text = self._full.get((iid, column), "")
+        room = int(self.tree.column(column, "width")) - style.wrap(self.tree, CELL_MARGIN)
+        if column == "#0":
+            room -= style.wrap(self.tree, 20 if "/" not in iid else 40)  # the tree's indent
+        if self._font.measure(text) <= room:
+            return text
+        short, long = 0, len(text)  # the longest start that fits with "…"
+        while short < long:
+            middle = (short + long + 1) // 2
+            if self._font.measure(text[:middle] + "…") <= room:
+                short = middle
+            else:
+                long = middle - 1
+        return text[:short].rstrip() + "…"
+
+    def _tooltip_text(self, x: int, y: int) -> str | None:
+        """The whole text of a cell cut short, and always the whole prompt."""
+        iid = self.tree.identify_row(y)
+        column = self.tree.identify_column(x)
+        if not iid or not column:
+            return None
+        name = "#0" if column == "#0" else tuple(COLUMNS)[int(column[1:]) - 1]
+        if name == "#0" and "/" not in iid:
+            run = self.runs.get(iid)
+            prompt = run.record.prompt.strip() if run else ""
+            shown = str(self.tree.item(iid, "text"))
+            return prompt if prompt and prompt != shown else None
+        full = self._full.get((iid, name), "")
+        shown = str(self.tree.item(iid, "text") if name == "#0" else self.tree.set(iid, name))
+        return full if full != shown else None
+
+    # -- the elapsed time of running runs ------------------------------------------------
+
+    def _schedule_tick(self) -> None:
+        running = any(run.status is RunStatus.RUNNING for run in self.runs.values())
+        if running and self._after is None and self.top.winfo_exists():
+            self._after = self.top.after(TICK_MS, self._tick)
+        elif not running and self._after is not None:
+            self.top.after_cancel(self._after)
+            self._after = None
+
+    @property
+    def ticking(self) -> bool:
+        return self._after is not None
+
+    def _tick(self) -> None:
+        self._after = None
+        now = time.time()
+        for run_id, run in self.runs.items():
+            if run.status is RunStatus.RUNNING and self.tree.exists(run_id):
+                self._set_row(run_id, self._run_cells(run, now), failed=False)
+                for shot in run.shots:
+                    iid = f"{run_id}/{shot.number}"
+                    if shot.finished_at is None and self.tree.exists(iid):
+                        self._set_row(iid, self._shot_cells(shot, now), failed=False)
+        self._schedule_tick()
+
+    def _destroyed(self, event: tk.Event[tk.Misc]) -> None:
+        if event.widget is self.top and self._after is not None:
+            self.top.after_cancel(self._after)
+            self._after = None
+
+
+class OpenFailedWindow:
+    """A result could not be opened: why, where it is, and a button to copy the path."""
+
+    def __init__(self, root: tk.Misc, problem: CannotOpen) -> None:
+        style.ensure_theme(root)
+        self.path = problem.path
+        self.top = tk.Toplevel(root)
+        self.top.title(problem.title)
+        self.top.resizable(False, False)
+        self.top.bind("<Escape>", lambda _event: close_window(self.top))
+        gap = style.pad(self.top)
+        frame = ttk.Frame(self.top, padding=2 * gap)
+        frame.pack(fill="both", expand=True)
+        wrap = style.wrap(self.top)
+        ttk.Label(frame, text=problem.message, wraplength=wrap, justify="left").pack(anchor="w")
+        self.copied = ttk.Label(frame, text="")
+        self.copied.pack(anchor="w", pady=(gap, 0))
+        buttons = ttk.Frame(frame)
+        buttons.pack(fill="x", pady=(gap, 0))
+        ttk.Button(buttons, text="Close", command=lambda: close_window(self.top)).pack(side="right")
+        self.copy_button = ttk.Button(
+            buttons, text="Copy path", command=self.copy_path, default="active"
+        )
+        self.copy_button.pack(side="right", padx=(0, gap))
+        self.top.bind("<Return>", lambda _event: self.copy_path())
+        self.copy_button.focus_set()
+
+    def copy_path(self) -> None:
+        self.top.clipboard_clear()
+        self.top.clipboard_append(self.path)
+        self.copied.configure(text="The path is on the clipboard.")
