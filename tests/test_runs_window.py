@@ -12,6 +12,7 @@ import pytest
 
 from tests.sample_runs import DONE, FAILED, LONG_PROMPT, RUNNING, overviews, sample_history
 from tests.test_tray import pump
+from tests.test_tray_hosts import buttons, labels
 from tray.credentials.keychain import CredentialStore
 from tray.runs.history import History
 from tray.runs.layout import RunFolder
@@ -69,19 +70,25 @@ def cells(window: RunsWindow, iid: str) -> dict[str, str]:
     row = {column: str(window.tree.set(iid, column)) for column in COLUMNS}
     shown = {"prompt": str(window.tree.item(iid, "text")), **row}
     for column, text in shown.items():
-        whole = window._full[(iid, "#0" if column == "prompt" else column)]
+        whole = window.cells.whole[(iid, "#0" if column == "prompt" else column)]
         assert text == whole or (text.endswith("…") and whole.startswith(text[:-1].rstrip()))
     return shown
 
 
 def whole(window: RunsWindow, iid: str) -> dict[str, str]:
     """A row's cells before they were cut to their columns' widths."""
-    row = {column: window._full[(iid, column)] for column in COLUMNS}
-    return {"prompt": window._full[(iid, "#0")], **row}
+    row = {column: window.cells.whole[(iid, column)] for column in COLUMNS}
+    return {"prompt": window.cells.whole[(iid, "#0")], **row}
 
 
 def enabled(window: RunsWindow) -> set[str]:
     return {name for name, b in window.buttons.items() if b.instate(["!disabled"])}
+
+
+def cell_box(window: RunsWindow, iid: str, column: str) -> tuple[int, int, int, int]:
+    box = window.tree.bbox(iid, column)
+    assert isinstance(box, tuple), f"{iid} {column} is not on screen"
+    return box
 
 
 def select(window: RunsWindow, iid: str) -> None:
@@ -176,7 +183,7 @@ def test_a_cut_cell_and_the_prompt_show_whole_in_a_tooltip(
     root.update()
 
     def tip_at(iid: str, column: str) -> str | None:
-        x, y, width, height = runs.tree.bbox(iid, column)  # type: ignore[misc]
+        x, y, width, height = cell_box(runs, iid, column)
         return runs._tooltip_text(x + width // 2, y + height // 2)
 
     assert tip_at(RUNNING, "#0") == LONG_PROMPT.strip()
@@ -190,7 +197,7 @@ def test_a_cut_cell_and_the_prompt_show_whole_in_a_tooltip(
     status = "#" + str(list(COLUMNS).index("status") + 1)
     assert tip_at(DONE, status) is None  # shown whole already
 
-    x, y, _, _ = runs.tree.bbox(RUNNING, "#0")  # type: ignore[misc]
+    x, y, _, _ = cell_box(runs, RUNNING, "#0")
     runs.tooltip.show(LONG_PROMPT, runs.tree.winfo_rootx() + x, runs.tree.winfo_rooty() + y)
     root.update()
     assert runs.tooltip.window is not None
@@ -274,24 +281,19 @@ def test_without_an_opener_the_app_says_so_and_copies_the_path(
         pump(root, lambda: any(isinstance(w, tk.Toplevel) for w in root.winfo_children()))
         (top,) = [w for w in root.winfo_children() if isinstance(w, tk.Toplevel)]
         assert top.title() == "Can't open it"
-        texts = [str(w.cget("text")) for w in top.winfo_children()[0].winfo_children()
-                 if isinstance(w, tk.ttk.Label)]  # fmt: skip
         folder = str(RunFolder(tmp_path / DONE).path)
-        assert texts[0] == (
+        assert labels(top)[0] == (
             "No program to open the folder with: xdg-open is not installed "
             "(it comes with the xdg-utils package)."
         )
-        for button in top.winfo_children()[0].winfo_children()[-1].winfo_children():
-            if str(button.cget("text")) == "Copy path":
-                button.invoke()  # type: ignore[attr-defined]
+        buttons(top)["Copy path"].invoke()
         assert root.clipboard_get() == folder
         close_window(top)
 
         app.open_patch(DONE, 2)  # that shot made no patch: the file is not there
         pump(root, lambda: any(isinstance(w, tk.Toplevel) for w in root.winfo_children()))
         (top,) = [w for w in root.winfo_children() if isinstance(w, tk.Toplevel)]
-        label = top.winfo_children()[0].winfo_children()[0]
-        assert str(label.cget("text")).startswith("The file is not there (any more): ")
+        assert labels(top)[0].startswith("The file is not there (any more): ")
         close_window(top)
     finally:
         service.shutdown(timeout=30)

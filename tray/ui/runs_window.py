@@ -26,6 +26,7 @@ from tray.runs.display import (
 )
 from tray.runs.status import RunStatus, ShotStatus
 from tray.ui import style
+from tray.ui.cut_cells import CELL_MARGIN, CutCells
 from tray.ui.tooltip import Tooltip
 from tray.ui.widgets import close_window
 
@@ -49,7 +50,6 @@ COLUMNS: dict[str, tuple[str, str | int]] = {
 }
 PROMPT_WIDTH = 200
 SCREEN_SHARE = 0.8  # of the screen's width, at most
-CELL_MARGIN = 12  # pixels at 96 dpi that a cell keeps free of text
 _FAILED_RUNS = frozenset({RunStatus.FAILED, RunStatus.AUTH_FAILED, RunStatus.INTERRUPTED})
 
 
@@ -72,7 +72,6 @@ class RunsWindow:
         style.ensure_theme(root)
         self._actions = actions
         self.runs: dict[str, RunOverview] = {}
-        self._full: dict[tuple[str, str], str] = {}  # (row, column): the text before cutting
         self._after: str | None = None
         self.top = tk.Toplevel(root)
         self.top.title("Multishot runs")
@@ -89,7 +88,7 @@ class RunsWindow:
         self.tree.configure(yscrollcommand=scrollbar.set)
         scrollbar.pack(side="right", fill="y")
         self.tree.pack(side="left", fill="both", expand=True)
-        self._font = tkfont.nametofont("TkDefaultFont")
+        font = tkfont.nametofont("TkDefaultFont")
         self.tree.heading("#0", text="Prompt", anchor="w")
         self.tree.column("#0", width=style.wrap(self.tree, PROMPT_WIDTH), stretch=True)
         heading_font = tkfont.nametofont("TkHeadingFont")
@@ -99,7 +98,7 @@ class RunsWindow:
             if isinstance(widest, int):  # takes a share of extra width
                 width = style.wrap(self.tree, widest)
             else:
-                width = max(self._font.measure(widest), heading_font.measure(heading)) + margin
+                width = max(font.measure(widest), heading_font.measure(heading)) + margin
             stretch = isinstance(widest, int)
             self.tree.column(column, width=width, minwidth=width // 2, stretch=stretch)
         self.tree.tag_configure("failed", foreground=style.palette(root).error)
@@ -107,8 +106,7 @@ class RunsWindow:
         self.tree.bind("<Double-1>", self._activated)
         self.tree.bind("<Return>", self._activated)
         self.tree.bind("<KP_Enter>", self._activated)
-        self.tree.bind("<Configure>", lambda _event: self._fit_all())
-        self.tree.bind("<ButtonRelease-1>", lambda _event: self._fit_all(), add="+")
+        self.cells = CutCells(self.tree, tuple(COLUMNS))
         self.tooltip = Tooltip(self.tree, self._tooltip_text)
         self.empty = ttk.Label(frame, text="No runs yet. Start one with New run… in the menu.")
 
@@ -267,53 +265,16 @@ class RunsWindow:
         }
 
     def _set_row(self, iid: str, cells: dict[str, str], *, failed: bool) -> None:
-        for column, text in cells.items():
-            self._full[(iid, column)] = text
-        self._fit_row(iid)
+        self.cells.set_row(iid, cells)
         self.tree.item(iid, tags=("failed",) if failed else ())
-
-    def _fit_row(self, iid: str) -> None:
-        fitted = {column: self._fit(iid, column) for column in ("#0", *COLUMNS)}
-        self.tree.item(iid, text=fitted.pop("#0"), values=[fitted[c] for c in COLUMNS])
-
-    def _fit_all(self) -> None:
-        for run_id in self.tree.get_children(""):
-            self._fit_row(run_id)
-            for iid in self.tree.get_children(run_id):
-                self._fit_row(iid)
-
-    def _fit(self, iid: str, column: str) -> str:
-        """The cell's text, cut with "…" to the column's width."""
-        text = self._full.get((iid, column), "")
-        room = int(self.tree.column(column, "width")) - style.wrap(self.tree, CELL_MARGIN)
-        if column == "#0":
-            room -= style.wrap(self.tree, 20 if "/" not in iid else 40)  # the tree's indent
-        if self._font.measure(text) <= room:
-            return text
-        short, long = 0, len(text)  # the longest start that fits with "…"
-        while short < long:
-            middle = (short + long + 1) // 2
-            if self._font.measure(text[:middle] + "…") <= room:
-                short = middle
-            else:
-                long = middle - 1
-        return text[:short].rstrip() + "…"
 
     def _tooltip_text(self, x: int, y: int) -> str | None:
         """The whole text of a cell cut short, and always the whole prompt."""
-        iid = self.tree.identify_row(y)
-        column = self.tree.identify_column(x)
-        if not iid or not column:
-            return None
-        name = "#0" if column == "#0" else tuple(COLUMNS)[int(column[1:]) - 1]
-        if name == "#0" and "/" not in iid:
-            run = self.runs.get(iid)
-            prompt = run.record.prompt.strip() if run else ""
-            shown = str(self.tree.item(iid, "text"))
-            return prompt if prompt and prompt != shown else None
-        full = self._full.get((iid, name), "")
-        shown = str(self.tree.item(iid, "text") if name == "#0" else self.tree.set(iid, name))
-        return full if full != shown else None
+        cell = self.cells.cell_at(x, y)
+        if cell is not None and cell[1] == "#0" and cell[0] in self.runs:
+            prompt = self.runs[cell[0]].record.prompt.strip()
+            return prompt if prompt and prompt != self.cells.shown(*cell) else None
+        return self.cells.cut_text_at(x, y)
 
     # -- the elapsed time of running runs ------------------------------------------------
 
