@@ -383,21 +383,35 @@ class TrayApp:
         self.in_worker(lambda: self.service.start_run(credentials, spec), show)
 
     def open_runs(self) -> None:
-        self.in_tk(self._open_runs)
+        """The menu's Runs… (any thread): on Windows and macOS by the tray's corner."""
+        self.in_tk(functools.partial(self._open_runs, near_tray=True))
 
     def show(self) -> None:
         """Come forward (a second launch asked, from any thread): the setup wizard while
-        there is nothing to run with, else the Runs window."""
-        self.in_tk(lambda: self._open_runs() if self.credentials else self.open_wizard())
+        there is nothing to run with, else the Runs window; in front, with the focus."""
+        self.in_tk(self._come_forward)
 
-    def _open_runs(self) -> None:
+    def _come_forward(self) -> None:
+        from tray.ui.placement import bring_forward
+
+        if self.credentials is not None:
+            self._open_runs()  # brings it forward
+            return
+        if self.wizard is None or not self.wizard.top.winfo_exists():
+            self.open_wizard()
+        if self.wizard is not None:  # as the user left it, at the step they were on
+            bring_forward(self.wizard.top)
+
+    def _open_runs(self, anchor: tuple[int, int] | None = None, *, near_tray: bool = False) -> None:
+        """``anchor``: where the tray icon was clicked, to open beside it."""
+        from tray.ui.placement import bring_forward, place_near
         from tray.ui.runs_window import RunsWindow
 
         if self.runs_window is None or not self.runs_window.top.winfo_exists():
             self.runs_window = RunsWindow(self.root, self)
-        else:
-            self.runs_window.top.deiconify()
-            self.runs_window.top.lift()
+            if anchor is not None or near_tray:
+                place_near(self.runs_window.top, anchor)
+        bring_forward(self.runs_window.top)
         self._refresh_runs_window()
 
     def _refresh_runs_window(self) -> None:
@@ -623,13 +637,21 @@ class TrayApp:
     def _icon_activated(self) -> None:
         """A click on the icon (any thread): the Runs window where the icon has a menu
         for the rest; otherwise every action in a window."""
-        has_menu = self.icon is not None and self.icon.HAS_MENU
-        self.in_tk(self._open_runs if has_menu else self.open_actions)
+        icon = self.icon
+        anchor = icon.anchor if icon is not None else None
+        if icon is not None and icon.HAS_MENU:
+            self.in_tk(functools.partial(self._open_runs, anchor))
+        else:
+            self.in_tk(functools.partial(self.open_actions, anchor))
 
-    def open_actions(self) -> None:
+    def open_actions(self, anchor: tuple[int, int] | None = None) -> None:
+        """Every action in a window, beside the icon that was clicked (``anchor``)."""
         from tray.ui.dialogs import ActionsWindow
+        from tray.ui.placement import bring_forward, place_near
 
-        ActionsWindow(self.root, self.menu_state(), self)
+        window = ActionsWindow(self.root, self.menu_state(), self)
+        place_near(window.top, anchor)
+        bring_forward(window.top)
 
     def _notify_with_icon(self, title: str, body: str) -> None:
         """Where plyer fails: pystray's own balloon (Windows), if the backend has one."""
