@@ -116,11 +116,11 @@ def test_the_log_is_read_only_and_the_raw_view_is_one_toggle_away(
     assert "not json at all\n" in shown(viewer)  # kept as it is, not lost
 
     viewer.raw.set(True)
-    viewer._render_all()
+    viewer.redraw()
     assert viewer.text.get("1.0", "end-1c") == content
     assert str(viewer.text.cget("wrap")) == "char"
     viewer.raw.set(False)
-    viewer._render_all()
+    viewer.redraw()
     assert viewer.text.get("1.0", "end") == before
 
 

@@ -23,7 +23,8 @@ class CutCells:
         self.columns = tuple(columns)
         self.whole: dict[tuple[str, str], str] = {}  # (row, column): the text before cutting
         self.font = tkfont.nametofont("TkDefaultFont")
-        tree.bind("<Configure>", lambda _event: self.fit_all(), add="+")
+        # Once idle: the tree sets its columns' widths after it learns its own size.
+        tree.bind("<Configure>", lambda _event: tree.after_idle(self.fit_all), add="+")
         tree.bind("<ButtonRelease-1>", lambda _event: self.fit_all(), add="+")  # a column dragged
 
     def set_row(self, iid: str, cells: dict[str, str]) -> None:
@@ -32,9 +33,28 @@ class CutCells:
             self.whole[(iid, column)] = text
         self.fit_row(iid)
 
+    def forget(self, iid: str) -> None:
+        """Drop what is kept of a row and its children, before the row is deleted."""
+        for child in self.tree.get_children(iid):
+            self.forget(child)
+        for key in [key for key in self.whole if key[0] == iid]:
+            del self.whole[key]
+
     def fit_row(self, iid: str) -> None:
         fitted = {column: self.fit(iid, column) for column in ("#0", *self.columns)}
         self.tree.item(iid, text=fitted.pop("#0"), values=[fitted[c] for c in self.columns])
+
+    def autosize(self, columns: Sequence[str]) -> None:
+        """Make these columns as wide as their widest text, heading included; the
+        columns that stretch get the room this leaves."""
+        heading_font = tkfont.nametofont("TkHeadingFont")
+        margin = style.wrap(self.tree, CELL_MARGIN)
+        for column in columns:
+            texts = [text for (_, name), text in self.whole.items() if name == column]
+            heading = str(self.tree.heading(column, "text"))
+            widest = max([heading_font.measure(heading), *map(self.font.measure, texts)])
+            self.tree.column(column, width=widest + margin)
+        self.fit_all()
 
     def fit_all(self, parent: str = "") -> None:
         for iid in self.tree.get_children(parent):

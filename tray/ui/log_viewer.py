@@ -8,6 +8,7 @@ keeps no timer. The view follows new output unless the user scrolled up.
 from __future__ import annotations
 
 import codecs
+import functools
 import tkinter as tk
 from collections.abc import Callable
 from pathlib import Path
@@ -50,7 +51,7 @@ class LogViewer:
         self.is_live = is_live
         self.top = tk.Toplevel(root)
         self.top.title(title or f"Log: {path.parent.parent.name} {path.parent.name}")
-        self.top.bind("<Escape>", lambda _event: close_window(self.top))
+        style.dialog_keys(self.top, default=None, cancel=functools.partial(close_window, self.top))
         self.top.bind("<Control-f>", lambda _event: self.find())
         self.top.bind("<Control-F>", lambda _event: self.find())
         self.top.bind("<Destroy>", self._destroyed)
@@ -67,7 +68,7 @@ class LogViewer:
         bar = ttk.Frame(self.top, padding=(gap, gap, gap, 0))
         bar.pack(side="top", fill="x")
         self.raw = tk.BooleanVar(self.top, value=False)
-        ttk.Checkbutton(bar, text="Raw log", variable=self.raw, command=self._render_all).pack(
+        ttk.Checkbutton(bar, text="Raw log", variable=self.raw, command=self.redraw).pack(
             side="left"
         )
         ttk.Button(bar, text="Find…", command=self.find).pack(side="left", padx=(gap, 0))
@@ -191,7 +192,7 @@ class LogViewer:
             self.text.see("end")
         self.find_bar.refresh()
 
-    def _render_all(self) -> None:
+    def redraw(self) -> None:
         self.text.configure(state="normal", wrap="char" if self.raw.get() else "word")
         self.text.delete("1.0", "end")
         self.text.configure(state="disabled")
@@ -285,11 +286,14 @@ class FindBar:
         self.entry.bind("<KP_Enter>", lambda _e: self.step(1))
         self.entry.bind("<Shift-Return>", lambda _e: self.step(-1))
         self.entry.bind("<Escape>", self._escape)
-        text.tag_configure("match", background=colours.highlight)
+        # A match at the start of an indented line leaves the margin unpainted.
+        margin = colours.background
+        text.tag_configure("match", background=colours.highlight, lmargincolor=margin)
         text.tag_configure(
             "current_match",
             background=str(text.cget("selectbackground")),
             foreground=str(text.cget("selectforeground")),
+            lmargincolor=margin,
         )
         text.tag_raise("match")
         text.tag_raise("current_match")

@@ -48,6 +48,7 @@ COLUMNS: dict[str, tuple[str, str | int]] = {
     "cost": ("Cost", "< $0.01"),
     "detail": ("Details", 150),
 }
+SIZED_TO_TEXT = [name for name, (_, widest) in COLUMNS.items() if isinstance(widest, str)]
 PROMPT_WIDTH = 200
 SCREEN_SHARE = 0.8  # of the screen's width, at most
 _FAILED_RUNS = frozenset({RunStatus.FAILED, RunStatus.AUTH_FAILED, RunStatus.INTERRUPTED})
@@ -75,7 +76,7 @@ class RunsWindow:
         self._after: str | None = None
         self.top = tk.Toplevel(root)
         self.top.title("Multishot runs")
-        self.top.bind("<Escape>", lambda _event: close_window(self.top))
+        style.dialog_keys(self.top, default=None, cancel=functools.partial(close_window, self.top))
         self.top.bind("<Destroy>", self._destroyed)
         gap = style.pad(self.top)
         frame = ttk.Frame(self.top, padding=gap)
@@ -222,6 +223,7 @@ class RunsWindow:
                 self._set_row(iid, self._shot_cells(shot), failed=_shot_failed(shot))
             self._drop_other_rows(run_id, shot_ids)
         self._drop_other_rows("", wanted)
+        self.cells.autosize(SIZED_TO_TEXT)
         if runs:
             self.empty.pack_forget()
         else:
@@ -232,6 +234,7 @@ class RunsWindow:
     def _drop_other_rows(self, parent: str, keep: list[str]) -> None:
         for iid in self.tree.get_children(parent):
             if iid not in keep:
+                self.cells.forget(iid)
                 self.tree.delete(iid)
 
     def _run_cells(self, run: RunOverview, now: float | None = None) -> dict[str, str]:
@@ -317,22 +320,29 @@ class OpenFailedWindow:
         self.top = tk.Toplevel(root)
         self.top.title(problem.title)
         self.top.resizable(False, False)
-        self.top.bind("<Escape>", lambda _event: close_window(self.top))
         gap = style.pad(self.top)
         frame = ttk.Frame(self.top, padding=2 * gap)
         frame.pack(fill="both", expand=True)
         wrap = style.wrap(self.top)
         ttk.Label(frame, text=problem.message, wraplength=wrap, justify="left").pack(anchor="w")
+        ttk.Label(frame, text="It is here:").pack(anchor="w", pady=(gap, 0))
+        path = ttk.Entry(frame, width=60)
+        path.insert(0, self.path)
+        path.configure(state="readonly")  # selectable, not editable
+        path.pack(fill="x", pady=(gap // 2, 0))
         self.copied = ttk.Label(frame, text="")
         self.copied.pack(anchor="w", pady=(gap, 0))
-        buttons = ttk.Frame(frame)
-        buttons.pack(fill="x", pady=(gap, 0))
-        ttk.Button(buttons, text="Close", command=lambda: close_window(self.top)).pack(side="right")
-        self.copy_button = ttk.Button(
-            buttons, text="Copy path", command=self.copy_path, default="active"
+        close = functools.partial(close_window, self.top)
+        row, (self.copy_button, _close) = style.button_row(
+            frame,
+            [
+                ("Copy path", self.copy_path, style.ButtonRole.ACCEPT),
+                ("Close", close, style.ButtonRole.CANCEL),
+            ],
         )
-        self.copy_button.pack(side="right", padx=(0, gap))
-        self.top.bind("<Return>", lambda _event: self.copy_path())
+        row.pack(fill="x", pady=(gap, 0))
+        style.dialog_keys(self.top, default=self.copy_path, cancel=close)
+        style.place_centred(self.top)
         self.copy_button.focus_set()
 
     def copy_path(self) -> None:
