@@ -311,3 +311,16 @@ def test_the_no_opener_window_copies_with_return(root: tk.Tk) -> None:
     assert root.clipboard_get() == "/tmp/x y"
     assert str(window.copied.cget("text")) == "The path is on the clipboard."
     close_window(window.top)
+
+
+def test_a_later_round_shows_its_number(root: tk.Tk, history: History, tmp_path: Path) -> None:
+    history.add_run(
+        "20261201-000000-eeeeee", "Now also handle Safari", {"parent_run_id": DONE,
+        "parent_shot": 1}, tmp_path / "e", 1, round_number=2,
+    )  # fmt: skip
+    runs = RunsWindow(root, Actions())
+    runs.refresh(overviews(history))
+    assert runs.tree.set("20261201-000000-eeeeee", "round") == "2"
+    assert runs.runs["20261201-000000-eeeeee"].parent_run_id == DONE
+    assert runs.tree.set(DONE, "round") == "1"
+    close_window(runs.top)

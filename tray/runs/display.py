@@ -86,8 +86,6 @@ class RunOverview:
 
     record: RunRecord
     shots: list[ShotRecord]
-    round: int = 1  # 2 for a run that continues another's work, and so on
-    parent_run_id: str | None = None  # the run this one continues
 
     @property
     def status(self) -> RunStatus:
@@ -99,6 +97,16 @@ class RunOverview:
     @property
     def succeeded(self) -> int:
         return sum(1 for shot in self.shots if shot.status is ShotStatus.SUCCEEDED)
+
+    @property
+    def round(self) -> int:
+        """1 for a first run, 2 for a run that continues another's work, and so on."""
+        return self.record.round
+
+    @property
+    def parent_run_id(self) -> str | None:
+        """The run this one continues."""
+        return self.record.parent_run_id
 
     @property
     def repository(self) -> str:
