@@ -141,10 +141,12 @@ def test_a_second_launch_brings_the_window_forward_even_minimised_or_covered() -
         until(lambda: active_window_name() == "Multishot setup", "the wizard to come back")
         assert visible("Multishot setup")
 
+        # openbox gives a new window the focus; one of its own (focus_force) could come
+        # after the second launch and take the focus back.
         cover = subprocess.Popen(
             [sys.executable, "-c",
              "import tkinter; r = tkinter.Tk(); r.title('Another app'); r.geometry('900x700');"
-             " r.after(100, r.focus_force); r.mainloop()"],
+             " r.mainloop()"],
         )  # fmt: skip
         until(lambda: active_window_name() == "Another app", "another app in front")
         assert launch().returncode == 0
