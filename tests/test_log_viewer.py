@@ -105,6 +105,7 @@ def test_the_log_is_read_only_and_the_raw_view_is_one_toggle_away(
     content = (RECORDED / "tool_write.stream-json.log").read_text() + "not json at all\n"
     log.write_text(content)
     viewer = open_viewer(root, viewers, log)
+    assert viewer.top.focus_lastfor() is viewer.text  # Page Down and the arrows scroll it
     assert str(viewer.text.cget("state")) == "disabled"
     assert str(viewer.text.cget("wrap")) == "word"
     before = viewer.text.get("1.0", "end")

@@ -91,6 +91,7 @@ class LogViewer:
             borderwidth=0,
             highlightthickness=0,
             undo=False,
+            takefocus=True,  # a disabled Text is skipped by Tab otherwise; keys scroll it
         )
         scrollbar = ttk.Scrollbar(body, orient="vertical", command=self.text.yview)
         self.text.configure(yscrollcommand=scrollbar.set)
@@ -99,6 +100,7 @@ class LogViewer:
         self._configure_tags(colours)
         self.find_bar = FindBar(self.top, self.text, colours, self.open_fold_at)
 
+        self.text.focus_set()
         if self.offset:
             self._append_note(f"The last {LOG_TAIL_BYTES // 1024} KB of the log:")
         self._read()
