@@ -200,13 +200,17 @@ def test_a_cut_cell_and_the_prompt_show_whole_in_a_tooltip(
     status = "#" + str(list(COLUMNS).index("status") + 1)
     assert tip_at(DONE, status) is None  # shown whole already
 
-    x, y, _, _ = cell_box(runs, RUNNING, "#0")
-    runs.tooltip.show(LONG_PROMPT, runs.tree.winfo_rootx() + x, runs.tree.winfo_rooty() + y)
-    root.update()
-    assert runs.tooltip.window is not None
-    assert runs.tooltip.window.winfo_ismapped()
-    runs.tooltip.hide()
+    x, y, width, height = cell_box(runs, RUNNING, "#0")
+    runs.tree.event_generate("<Motion>", x=x + width // 2, y=y + height // 2)
+    assert runs.tooltip.waiting
+    pump(root, lambda: runs.tooltip.window is not None)  # after the pointer rested
+    tip = runs.tooltip.window
+    assert tip is not None
+    assert tip.winfo_ismapped()
+    assert labels(tip) == [LONG_PROMPT.strip()]
+    runs.tree.event_generate("<Leave>")
     assert runs.tooltip.window is None
+    assert not runs.tooltip.waiting
 
 
 def test_the_elapsed_timer_runs_only_while_a_run_is_active_and_the_window_open(

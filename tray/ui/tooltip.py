@@ -29,6 +29,11 @@ class Tooltip:
         for sequence in ("<Leave>", "<ButtonPress>", "<KeyPress>", "<Destroy>"):
             widget.bind(sequence, lambda _event: self.hide(), add="+")
 
+    @property
+    def waiting(self) -> bool:
+        """Whether a timer is set to show a tip."""
+        return self._after is not None
+
     def _moved(self, event: tk.Event[tk.Misc]) -> None:
         text = self.text_at(event.x, event.y)
         if text == self.text:
