@@ -16,6 +16,9 @@ from tests.conftest import until
 from tests.test_tray import pump
 from tests.test_tray_hosts import close, toplevels, tray_app
 from tests.tray_hosts import docked_window, trayer, xdotool
+from tray.credentials.keychain import CredentialStore
+from tray.service import Service
+from tray.ui.app import TrayApp
 from tray.ui.placement import position_near
 
 SCREEN = (1366, 768)
@@ -157,3 +160,27 @@ def test_a_second_launch_brings_the_window_forward_even_minimised_or_covered() -
             cover.wait(timeout=10)
         first.send_signal(signal.SIGTERM)
         first.wait(timeout=30)
+
+
+@pytest.mark.usefixtures("display")
+def test_the_runs_window_opens_beside_a_status_notifier_click(root: tk.Tk, tmp_path: Path) -> None:
+    """An SNI host's Activate(x, y) at the bottom right (a panel at the bottom)."""
+    app = TrayApp(
+        root,
+        service=Service(CredentialStore(), history_path=tmp_path / "h.sqlite3"),
+        with_icon=False,
+    )
+    try:
+        width, height = root.winfo_screenwidth(), root.winfo_screenheight()
+        app._open_runs((width - 20, height - 10))
+        window = app.runs_window
+        assert window is not None
+        pump(root, lambda: window.top.winfo_ismapped() and window.top.winfo_rooty() > 0)
+        bottom = window.top.winfo_rooty() + window.top.winfo_height()
+        right = window.top.winfo_rootx() + window.top.winfo_width()
+        assert height - 10 - 64 <= bottom < height - 10  # just above the click
+        assert width - 16 <= right <= width  # against the right edge, all on screen
+    finally:
+        app.service.shutdown(timeout=30)
+        app.notifier.close()
+        app.close()

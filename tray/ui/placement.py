@@ -4,6 +4,7 @@ app is asked to come forward (a second launch)."""
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import tkinter as tk
 
@@ -47,7 +48,7 @@ def place_near(window: tk.Toplevel, anchor: Point | None) -> None:
     the tray said)."""
     window.withdraw()  # measured and moved before it shows: it never jumps
     window.update_idletasks()
-    size = (window.winfo_reqwidth(), window.winfo_reqheight())
+    size = _size(window)
     screen = (window.winfo_screenwidth(), window.winfo_screenheight())
     clearance = style.pad(window, ICON_CLEARANCE)
     gap = style.pad(window) if anchor is not None else style.wrap(window, TASKBAR)
@@ -57,6 +58,14 @@ def place_near(window: tk.Toplevel, anchor: Point | None) -> None:
     if corner is not None:
         window.geometry(f"+{corner[0]}+{corner[1]}")
     window.deiconify()
+
+
+def _size(window: tk.Toplevel) -> Point:
+    """The size the window will have: the one it set itself, else what it asks for."""
+    given = re.match(r"(\d+)x(\d+)", window.wm_geometry())
+    if given and int(given[1]) > 1 and int(given[2]) > 1:
+        return int(given[1]), int(given[2])
+    return window.winfo_reqwidth(), window.winfo_reqheight()
 
 
 def bring_forward(window: tk.Toplevel) -> None:
