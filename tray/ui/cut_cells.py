@@ -3,7 +3,7 @@ the whole text for a tooltip; cut again when the tree or a column is resized."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from tkinter import font as tkfont
 from tkinter import ttk
 
@@ -16,13 +16,15 @@ INDENT = 20  # pixels at 96 dpi per level of the tree, plus its open/close mark
 
 
 class CutCells:
-    """``columns``: the tree's column ids; "#0" (the tree column) is always one."""
+    """``columns``: the tree's column ids, their headings set; "#0" (the tree column)
+    is always one."""
 
     def __init__(self, tree: ttk.Treeview, columns: Sequence[str]) -> None:
         self.tree = tree
         self.columns = tuple(columns)
         self.whole: dict[tuple[str, str], str] = {}  # (row, column): the text before cutting
         self.font = tkfont.nametofont("TkDefaultFont")
+        self.heading_font = tkfont.nametofont("TkHeadingFont")
         # Once idle: the tree sets its columns' widths after it learns its own size.
         tree.bind("<Configure>", lambda _event: tree.after_idle(self.fit_all), add="+")
         tree.bind("<ButtonRelease-1>", lambda _event: self.fit_all(), add="+")  # a column dragged
@@ -44,16 +46,18 @@ class CutCells:
         fitted = {column: self.fit(iid, column) for column in ("#0", *self.columns)}
         self.tree.item(iid, text=fitted.pop("#0"), values=[fitted[c] for c in self.columns])
 
+    def text_width(self, column: str, texts: Iterable[str]) -> int:
+        """Room for the column's heading and each of these texts."""
+        heading = str(self.tree.heading(column, "text"))
+        widest = max([self.heading_font.measure(heading), *map(self.font.measure, texts)])
+        return widest + style.wrap(self.tree, CELL_MARGIN)
+
     def autosize(self, columns: Sequence[str]) -> None:
         """Make these columns as wide as their widest text, heading included; the
         columns that stretch get the room this leaves."""
-        heading_font = tkfont.nametofont("TkHeadingFont")
-        margin = style.wrap(self.tree, CELL_MARGIN)
         for column in columns:
             texts = [text for (_, name), text in self.whole.items() if name == column]
-            heading = str(self.tree.heading(column, "text"))
-            widest = max([heading_font.measure(heading), *map(self.font.measure, texts)])
-            self.tree.column(column, width=widest + margin)
+            self.tree.column(column, width=self.text_width(column, texts))
         self.fit_all()
 
     def fit_all(self, parent: str = "") -> None:

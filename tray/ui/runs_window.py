@@ -12,7 +12,6 @@ import functools
 import time
 import tkinter as tk
 from collections.abc import Callable, Sequence
-from tkinter import font as tkfont
 from tkinter import ttk
 from typing import TYPE_CHECKING, Protocol
 
@@ -26,7 +25,7 @@ from tray.runs.display import (
 )
 from tray.runs.status import RunStatus, ShotStatus
 from tray.ui import style
-from tray.ui.cut_cells import CELL_MARGIN, CutCells
+from tray.ui.cut_cells import CutCells
 from tray.ui.tooltip import Tooltip
 from tray.ui.widgets import close_window
 
@@ -89,17 +88,15 @@ class RunsWindow:
         self.tree.configure(yscrollcommand=scrollbar.set)
         scrollbar.pack(side="right", fill="y")
         self.tree.pack(side="left", fill="both", expand=True)
-        font = tkfont.nametofont("TkDefaultFont")
         self.tree.heading("#0", text="Prompt", anchor="w")
         self.tree.column("#0", width=style.wrap(self.tree, PROMPT_WIDTH), stretch=True)
-        heading_font = tkfont.nametofont("TkHeadingFont")
-        margin = style.wrap(self.tree, CELL_MARGIN)
+        self.cells = CutCells(self.tree, tuple(COLUMNS))
         for column, (heading, widest) in COLUMNS.items():
             self.tree.heading(column, text=heading, anchor="w")
             if isinstance(widest, int):  # takes a share of extra width
                 width = style.wrap(self.tree, widest)
             else:
-                width = max(font.measure(widest), heading_font.measure(heading)) + margin
+                width = self.cells.text_width(column, [widest])
             stretch = isinstance(widest, int)
             self.tree.column(column, width=width, minwidth=width // 2, stretch=stretch)
         self.tree.tag_configure("failed", foreground=style.palette(root).error)
@@ -107,7 +104,6 @@ class RunsWindow:
         self.tree.bind("<Double-1>", self._activated)
         self.tree.bind("<Return>", self._activated)
         self.tree.bind("<KP_Enter>", self._activated)
-        self.cells = CutCells(self.tree, tuple(COLUMNS))
         self.tooltip = Tooltip(self.tree, self._tooltip_text)
         self.empty = ttk.Label(frame, text="No runs yet. Start one with New run… in the menu.")
 
