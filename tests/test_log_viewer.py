@@ -219,3 +219,12 @@ def test_a_long_log_shows_its_tail_from_a_whole_line(
     assert "✓ Finished" in seen
     second_line = seen.splitlines()[1]
     assert len(second_line) == len("early line 000000")  # no cut line
+    viewer.raw.set(True)
+    viewer.redraw()
+    assert shown(viewer).startswith("The last 256 KB of the log:\n")
+
+
+def test_an_empty_log_says_so(root: tk.Tk, viewers: list[LogViewer], log: Path) -> None:
+    viewer = open_viewer(root, viewers, log)  # the shot wrote nothing, not even a file
+    assert str(viewer.status.cget("text")) == "Nothing in this log."
+    assert shown(viewer) == ""

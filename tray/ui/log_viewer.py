@@ -101,8 +101,9 @@ class LogViewer:
         self.find_bar = FindBar(self.top, self.text, colours, self.open_fold_at)
 
         self.text.focus_set()
-        if self.offset:
-            self._append_note(f"The last {LOG_TAIL_BYTES // 1024} KB of the log:")
+        # Said above the log: that it is only its end.
+        self._note = f"The last {LOG_TAIL_BYTES // 1024} KB of the log:" if self.offset else ""
+        self._append_note(self._note)
         self._read()
         if self.is_live():
             self._follow()
@@ -153,7 +154,7 @@ class LogViewer:
         if rest:
             self._raw_chunks.append(rest)
         self._show(rest, self._reader.feed(rest) + self._reader.flush())
-        self.status.configure(text="")
+        self.status.configure(text="" if self._raw_chunks else "Nothing in this log.")
 
     def _destroyed(self, event: tk.Event[tk.Misc]) -> None:
         if event.widget is self.top and self._after is not None:
@@ -199,10 +200,13 @@ class LogViewer:
         self.text.delete("1.0", "end")
         self.text.configure(state="disabled")
         self._folds = 0
+        self._append_note(self._note)
         items, self._items = self._items, []
         self._show("".join(self._raw_chunks), items)
 
     def _append_note(self, note: str) -> None:
+        if not note:
+            return
         self.text.configure(state="normal")
         self.text.insert("end", note + "\n", "muted")
         self.text.configure(state="disabled")
