@@ -10,6 +10,8 @@ import json
 import random
 from collections.abc import Iterator
 
+# How the judge's prompt (tray/runs/judge.py) begins: the stand-ins answer it as a judge.
+JUDGE_MARK = "You are judging attempts at one coding task"
 SESSION = "9f0c7c2e-5d1a-4c43-9a57-2f1c0b7e1d11"
 
 WORDS = (

@@ -9,16 +9,31 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # mypy sees the module as part of the tests package
-    from tests.claude_logs import api_retry, assistant_text, init, result, synthetic_error
+    from tests.claude_logs import (
+        JUDGE_MARK,
+        api_retry,
+        assistant_text,
+        init,
+        result,
+        synthetic_error,
+    )
 else:
     # Run as a script inside a sandbox folder: its own directory is on sys.path.
-    from claude_logs import api_retry, assistant_text, init, result, synthetic_error
+    from claude_logs import (
+        JUDGE_MARK,
+        api_retry,
+        assistant_text,
+        init,
+        result,
+        synthetic_error,
+    )
 
 
 def say(line: str) -> None:
@@ -31,6 +46,23 @@ def edit_files(prompt: str) -> None:
     readme = Path("README.md")
     if readme.exists():
         readme.write_text(readme.read_text() + "\nEdited by the fake agent.\n")
+
+
+def scripted_edits(prompt: str) -> str:
+    """Scenario "edits": every "WRITE NAME TEXT" in the prompt (a shot's hint can carry
+    one) writes TEXT to NAME; a judge's prompt is answered with the test's scripted text
+    (``judge-answer`` in the shared folder). What Claude says at the end is returned."""
+    if JUDGE_MARK in prompt:
+        answer = (Path(os.environ["FAKE_CLAUDE_SHARED"]) / "judge-answer").read_text("utf-8")
+        if answer == "hang":
+            time.sleep(3600)
+        return answer
+    written = []
+    for name, text in re.findall(r"WRITE (\S+) ([^\n]*)", prompt):
+        Path(name).parent.mkdir(parents=True, exist_ok=True)
+        Path(name).write_text(text + "\n", encoding="utf-8")
+        written.append(name)
+    return f"Wrote {', '.join(written)}." if written else "Nothing to change."
 
 
 def first_across_sandboxes(name: str) -> bool:
@@ -78,6 +110,9 @@ def main() -> int:  # noqa: C901 - one branch per scripted scenario
         )
         edit_files(prompt)
         say(result(is_error=False))
+        return 0
+    if scenario == "edits":
+        say(result(is_error=False, text=scripted_edits(prompt)))
         return 0
     if scenario == "invalid_key":
         say(synthetic_error("authentication_failed", "Invalid API key · Fix external API key"))

@@ -18,6 +18,8 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
+from tests.claude_logs import JUDGE_MARK
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _Server = TypeVar("_Server", bound="LoopbackServer")
 
@@ -143,6 +145,9 @@ class AnthropicStandIn(LoopbackServer):
     creating ``write_file`` in the CLI's working folder, then a final text), or a key of
     ``MESSAGE_FAILURES``; with ``fail_first`` only that many requests fail and the rest
     answer as "tool_write". ``reset_at`` is the epoch second the session limit resets.
+    ``writes_by_hint`` varies the written file per shot: the first key found in the
+    conversation picks its (name, content). A request holding the judge's prompt is
+    answered with ``judge_answer`` alone, when that is set.
     """
 
     def __init__(self) -> None:
@@ -151,6 +156,9 @@ class AnthropicStandIn(LoopbackServer):
         self.fail_first: int | None = None
         self.answer = "Done: the change is made."
         self.write_file = ("hello.txt", "hello from the stand-in\n")
+        self.writes_by_hint: dict[str, tuple[str, str]] = {}
+        self.judge_answer: str | None = None
+        self.judge_requests = 0
         self.reset_at = int(time.time()) + 3600
         self.message_requests = 0
         super().__init__(
@@ -178,8 +186,17 @@ class AnthropicStandIn(LoopbackServer):
             response = anthropic_error(status, error_type, message)
             response.headers.update(headers)
             return response
+        conversation = json.dumps(body.get("messages"), ensure_ascii=False)
+        if self.judge_answer is not None and JUDGE_MARK in conversation:
+            self.judge_requests += 1
+            return await self._stream(
+                request, body, [{"type": "text", "text": self.judge_answer}], "end_turn"
+            )
         if self.messages != "text" and not _has_tool_result(body):
-            name, content = self.write_file
+            name, content = next(
+                (edit for hint, edit in self.writes_by_hint.items() if hint in conversation),
+                self.write_file,
+            )
             path = f"{_working_folder(body)}/{name}"
             blocks: list[dict[str, Any]] = [
                 {"type": "text", "text": "I will write the file."},

@@ -59,6 +59,7 @@ def make_manager(
     credentials: Credentials | None = None,
     *,
     time_limit_seconds: float | None = None,
+    check_time_limit_seconds: float | None = None,
 ) -> RunManager:
     return RunManager(
         credentials
@@ -69,6 +70,7 @@ def make_manager(
         settings=EngineSettings(
             backoff=Backoff(attempts=4, base_seconds=0.05, max_seconds=0.5),
             time_limit_seconds=time_limit_seconds,
+            check_time_limit_seconds=check_time_limit_seconds,
         ),
     )
 

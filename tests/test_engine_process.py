@@ -3,6 +3,7 @@ while runs are active (against the Daytona stand-in, real SDK in the child)."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -19,7 +20,7 @@ from tests.test_engine import API_KEY, Recorder
 from tray.credentials.model import AuthMethod, Credentials
 from tray.errors import DaytonaKeyRejected
 from tray.runs.engine_process import EngineProcess
-from tray.runs.events import RunFinished, ShotChanged
+from tray.runs.events import JudgeFinished, JudgeStarted, RunFinished, ShotChanged
 from tray.runs.history import History
 from tray.runs.settings import EngineSettings
 from tray.runs.spec import RunSpec
@@ -205,3 +206,28 @@ def test_when_the_tray_is_killed_the_child_deletes_its_sandboxes_and_exits(
         parent.kill()
         parent.wait(timeout=10)
     until(lambda: standin.live == [] and gone(child), "the deletes and the exit", timeout=60)
+
+
+def test_the_judge_and_the_check_cross_the_pipe(
+    service: Service, standin: DaytonaStandIn, tmp_path: Path
+) -> None:
+    standin.extra_env["FAKE_CLAUDE_SCENARIO"] = "edits"
+    answer = {
+        "ranking": [{"shot": 2, "rank": 1, "reason": "B"}, {"shot": 1, "rank": 2, "reason": "A"}]
+    }
+    (standin.shared / "judge-answer").write_text(json.dumps(answer))
+    recorder = Recorder()
+    service.subscribe(recorder)
+    spec = RunSpec(
+        "Judge us", shots=2, hints=("WRITE a.txt a", "WRITE b.txt b"), check="true", judge=True
+    )
+    run_id = service.start_run(CREDENTIALS, spec)
+    assert service.wait(run_id, 90)
+    until(lambda: recorder.of(RunFinished) != [], "the run's end to arrive")
+    (started,) = recorder.of(JudgeStarted)
+    assert started == JudgeStarted(run_id, (1, 2))
+    (finished,) = recorder.of(JudgeFinished)
+    assert [(r.shot, r.reason) for r in finished.verdict.ranking] == [(2, "B"), (1, "A")]
+    checked = [e.shot for e in recorder.of(ShotChanged) if e.shot.check_exit_code is not None]
+    assert {s.number for s in checked} == {1, 2}
+    assert standin.live == []

@@ -9,11 +9,11 @@ from typing import Any, NoReturn
 from tray import __version__
 from tray.cli.console import EXIT_USAGE
 from tray.redaction import redact
-from tray.runs.spec import DEFAULT_SHOTS
+from tray.runs.spec import DEFAULT_CHECK_TIME_LIMIT_MINUTES, DEFAULT_SHOTS
 
 __all__ = ["RUN_COMMANDS", "build_parser"]
 
-RUN_COMMANDS = ("run", "runs", "show", "logs", "cancel", "cleanup")
+RUN_COMMANDS = ("run", "runs", "show", "logs", "cancel", "cleanup", "continue")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = commands.add_parser("doctor", help="check the desktop services Multishot uses")
     doctor.add_argument("--json", action="store_true", help="print JSON")
     _add_run_commands(commands)
+    _add_round_commands(commands)
     return parser
 
 
@@ -76,6 +77,19 @@ def _add_run_commands(commands: Any) -> None:
         "--hint", action="append", default=[], help="an approach for one shot (repeatable)"
     )
     run.add_argument("--time-limit", type=int, default=60, help="minutes per shot (default 60)")
+    _add_command_options(run)
+    run.add_argument(
+        "--check-timeout",
+        type=int,
+        default=DEFAULT_CHECK_TIME_LIMIT_MINUTES,
+        metavar="MINUTES",
+        help=f"time limit of the check (default {DEFAULT_CHECK_TIME_LIMIT_MINUTES})",
+    )
+    run.add_argument(
+        "--judge",
+        action="store_true",
+        help="after the shots, one more Claude session ranks those that changed something",
+    )
     run.add_argument("--json", action="store_true", help="print the final summary as JSON")
 
     runs = commands.add_parser("runs", help="list recent runs")
@@ -95,3 +109,45 @@ def _add_run_commands(commands: Any) -> None:
         description="Delete every Multishot sandbox in the Daytona account that no running "
         "run owns, for example after the computer or Multishot was killed.",
     )
+
+
+def _add_command_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--setup",
+        metavar="CMD",
+        help="shell command run in the repository before Claude (e.g. installing dependencies)",
+    )
+    parser.add_argument(
+        "--check",
+        metavar="CMD",
+        help="shell command run in the repository after Claude, e.g. 'pytest -q'; its exit "
+        "code, time and last 200 lines are kept",
+    )
+
+
+def _add_round_commands(commands: Any) -> None:
+    follow = commands.add_parser(
+        "continue",
+        help="a new round that starts from a shot's changes",
+        usage='multishot continue RUN [SHOT] "PROMPT" [options]',
+        description="Start a new run whose sandboxes start from the run's starting commit "
+        "with the shot's changes (and those of every earlier round) committed. It inherits "
+        "the repository, model, setup, check, limits and judge unless given here (an empty "
+        "--setup '' or --check '' removes one). SHOT "
+        "defaults to the picked shot, else the recommended one (see `multishot compare`).",
+    )
+    follow.add_argument("run_id", metavar="RUN")
+    follow.add_argument(
+        "shot_and_prompt",
+        nargs="*",
+        metavar="[SHOT] PROMPT",
+        help="the shot to continue from (optional) and the follow-up prompt; - reads the "
+        "prompt from standard input",
+    )
+    follow.add_argument(
+        "--prompt-file", metavar="PATH", help="read the prompt from a UTF-8 text file (up to 1 MB)"
+    )
+    follow.add_argument("--shots", type=int, help="1 to 16 (default: as in RUN)")
+    follow.add_argument("--model", help="Claude model (default: as in RUN)")
+    _add_command_options(follow)
+    follow.add_argument("--json", action="store_true", help="print the final summary as JSON")

@@ -1,4 +1,5 @@
-"""`multishot run | runs | show | logs | cancel | cleanup`: the run engine on the command line."""
+"""`multishot run | continue | runs | show | logs | cancel | cleanup`: the run engine on the
+command line."""
 
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ from tray.runs.display import RunOverview, format_cost, format_duration, plural
 from tray.runs.events import (
     AuthFailure,
     EngineEvent,
+    JudgeFinished,
+    JudgeStarted,
     RunFinished,
     ScanNotice,
     ShotChanged,
@@ -38,6 +41,7 @@ from tray.runs.events import (
 from tray.runs.layout import RunFolder
 from tray.runs.spec import MAX_PROMPT_BYTES, RunSpec
 from tray.runs.status import RunStatus, ShotStatus
+from tray.runs.verdict import JudgeVerdict
 from tray.service import CancelOutcome, Service
 
 __all__ = ["RUN_HANDLERS"]
@@ -52,6 +56,51 @@ EVENT_WAIT_SECONDS = 5.0
 
 def _run(args: argparse.Namespace, service: Service, console: Console) -> int:
     spec = _spec(args, console)  # bad input: InvalidRunSpec, exit 2, like every command
+    return _start(service, spec, args, console)
+
+
+def _continue(args: argparse.Namespace, service: Service, console: Console) -> int:
+    from tray.runs.compare import compare_run
+    from tray.runs.rounds import continue_spec
+
+    record = service.find_run(args.run_id)
+    shot, args.prompt = _shot_and_prompt(args.shot_and_prompt, args.prompt_file)
+    prompt = _prompt(args, console)
+    if shot is None:
+        shot = compare_run(service.history, record.id).winner
+        if shot is None:
+            raise InvalidRunSpec(f"Run {record.id} has no shot to continue from.")
+    spec = continue_spec(
+        service.history,
+        record.id,
+        shot,
+        prompt,
+        shots=args.shots,
+        setup=args.setup,
+        check=args.check,
+        model=args.model,
+    )
+    if not args.json:
+        console.say(f"Round {record.round + 1}: continuing from shot {shot} of run {record.id}.")
+    return _start(service, spec, args, console)
+
+
+def _shot_and_prompt(words: list[str], prompt_file: str | None) -> tuple[int | None, str | None]:
+    """`continue RUN [SHOT] PROMPT`: the shot is a number before the prompt, or alone
+    with --prompt-file."""
+    if len(words) > 2:
+        raise InvalidRunSpec(
+            f"continue takes a run, an optional shot and one prompt, but got {len(words) + 1} "
+            "arguments: put the prompt in quotes."
+        )
+    if len(words) == 2 or (len(words) == 1 and prompt_file is not None):
+        if not words[0].isdigit():
+            raise InvalidRunSpec(f"'{words[0][:40]}' is not a shot number (1, 2, …).")
+        return int(words[0]), words[1] if len(words) == 2 else None
+    return None, words[0] if words else None
+
+
+def _start(service: Service, spec: RunSpec, args: argparse.Namespace, console: Console) -> int:
     credentials = service.credentials_for_run()
     recovered = service.recover_after_crash(credentials)
     if recovered.deleted and not args.json:
@@ -70,6 +119,10 @@ def _spec(args: argparse.Namespace, console: Console) -> RunSpec:
         max_budget_usd=args.max_budget_usd,
         hints=tuple(args.hint),
         time_limit_minutes=args.time_limit,
+        setup=args.setup,
+        check=args.check,
+        check_time_limit_minutes=args.check_timeout,
+        judge=args.judge,
     )
 
 
@@ -222,6 +275,12 @@ def _follow(
             auth = event
         elif isinstance(event, ScanNotice):
             progress.note(f"shot {event.shot}: {event.event.kind.value}: {event.event.excerpt}")
+        elif isinstance(event, JudgeStarted) and event.run_id == run_id:
+            shots = ", ".join(str(n) for n in event.shots)
+            progress.say(f"Judging {plural(len(event.shots), 'shot')} ({shots})…")
+        elif isinstance(event, JudgeFinished) and event.run_id == run_id:
+            for line in _verdict_lines(event.verdict):
+                progress.say(line)
         elif isinstance(event, RunFinished) and event.run_id == run_id:
             return event, auth
 
@@ -250,6 +309,11 @@ class _Progress:
         else:
             self.console.say(line)
 
+    def say(self, text: str) -> None:
+        """A line under the shots' lines, once they have all ended (none is redrawn after)."""
+        if not self.quiet:
+            self.console.say(text)
+
     def note(self, text: str) -> None:
         if not self.live and not self.quiet:
             self.console.say(text)
@@ -269,6 +333,17 @@ class _Progress:
             self.console.say()
 
 
+def _verdict_lines(verdict: JudgeVerdict) -> list[str]:
+    if verdict.problem is not None:
+        return [verdict.problem]
+    cost = f" ({format_cost(verdict.cost_usd)})" if verdict.cost_usd is not None else ""
+    lines = [f"The judge's ranking{cost}:"]
+    for ranking in verdict.ranking:
+        reason = " ".join(ranking.reason.split())
+        lines.append(f"  {ranking.rank}. shot {ranking.shot}: {reason[:300]}")
+    return lines
+
+
 def _terminal_width() -> int:
     try:
         return os.get_terminal_size().columns
@@ -286,6 +361,11 @@ def _run_summary(overview: RunOverview) -> dict[str, Any]:
         "created_at": _time(record.created_at),
         "finished_at": _time(record.finished_at),
         "folder": record.folder,
+        "base_commit": record.base_commit,
+        "round": record.round,
+        "parent_run_id": record.parent_run_id,
+        "parent_shot": record.parent_shot,
+        "picked_shot": record.picked_shot,
         "succeeded": overview.succeeded,
         "shots": [
             {
@@ -300,6 +380,9 @@ def _run_summary(overview: RunOverview) -> dict[str, Any]:
                 "patch_path": shot.patch_path,
                 "log_path": shot.log_path,
                 "changed_files": shot.changed_files,
+                "setup_exit_code": shot.setup_exit_code,
+                "check_exit_code": shot.check_exit_code,
+                "check_duration_ms": shot.check_duration_ms,
             }
             for shot in overview.shots
         ],
@@ -332,10 +415,16 @@ def _runs(args: argparse.Namespace, service: Service, console: Console) -> int:
     if not overviews:
         console.say('No runs yet. Start one with `multishot run "PROMPT"`.')
     for overview in overviews:
-        prompt = " ".join(overview.record.prompt.split())[:50]
+        record = overview.record
+        prompt = " ".join(record.prompt.split())[:50]
+        chain = (
+            f"round {record.round} ← {record.parent_run_id}#{record.parent_shot}  "
+            if record.parent_run_id
+            else ""
+        )
         console.say(
-            f"{overview.record.id}  {overview.progress:<22} "
-            f"{overview.succeeded}/{len(overview.shots)}  {prompt}"
+            f"{record.id}  {overview.progress:<22} "
+            f"{overview.succeeded}/{len(overview.shots)}  {chain}{prompt}"
         )
     return EXIT_OK
 
@@ -406,4 +495,5 @@ RUN_HANDLERS: dict[str, Handler] = {
     "logs": _logs,
     "cancel": _cancel,
     "cleanup": _cleanup,
+    "continue": _continue,
 }

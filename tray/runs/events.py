@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from tray.failures import FailureKind
 from tray.runs.status import RunStatus, ShotStatus
+from tray.runs.verdict import JudgeVerdict
 
 if TYPE_CHECKING:  # the scanner compiles its rules on import: shells that list runs don't
     from tray.scanner import ScanEvent
@@ -15,6 +16,8 @@ if TYPE_CHECKING:  # the scanner compiles its rules on import: shells that list 
 __all__ = [
     "AuthFailure",
     "EngineEvent",
+    "JudgeFinished",
+    "JudgeStarted",
     "RunFinished",
     "ScanNotice",
     "ShotChanged",
@@ -33,6 +36,7 @@ class ShotSnapshot:
     duration_ms: int | None = None
     patch_path: str | None = None
     failure: FailureKind | None = None
+    check_exit_code: int | None = None  # None: no check ran (yet)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,5 +76,21 @@ class RunFinished:
     sandboxes_left: int = 0  # sandboxes that could not be deleted: `cleanup` retries them
 
 
-EngineEvent = ShotChanged | ScanNotice | AuthFailure | RunFinished
+@dataclasses.dataclass(frozen=True)
+class JudgeStarted:
+    """The run's shots have ended and the judge ranks these (--judge); before RunFinished."""
+
+    run_id: str
+    shots: tuple[int, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class JudgeFinished:
+    """The judge's verdict (a usable ranking, or the problem that kept it from one)."""
+
+    run_id: str
+    verdict: JudgeVerdict
+
+
+EngineEvent = ShotChanged | ScanNotice | AuthFailure | JudgeStarted | JudgeFinished | RunFinished
 Subscriber = Callable[[EngineEvent], None]

@@ -88,6 +88,23 @@ class ClaudeOutput:
             return dict(self._result or {})
 
     @property
+    def cost_usd(self) -> float | None:
+        value = self.result.get("total_cost_usd")
+        return (
+            float(value)
+            if isinstance(value, (int, float)) and not isinstance(value, bool)
+            else None
+        )
+
+    @property
+    def turns(self) -> int | None:
+        return _integer(self.result.get("num_turns"))
+
+    @property
+    def duration_ms(self) -> int | None:
+        return _integer(self.result.get("duration_ms"))
+
+    @property
     def last_failure(self) -> ScanEvent | None:
         with self._lock:
             return self._last_failure
@@ -251,3 +268,7 @@ class LogPipe:
 
 def _is_result_line(line: str) -> bool:
     return line.startswith("{") and '"type":"result"' in line
+
+
+def _integer(value: object) -> int | None:
+    return int(value) if isinstance(value, int) and not isinstance(value, bool) else None

@@ -17,19 +17,29 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 from tray.credentials.model import Credentials
 from tray.errors import MultishotError
 from tray.failures import FailureKind, policy_for
-from tray.runs.events import AuthFailure, EngineEvent, RunFinished, ScanNotice, Subscriber
+from tray.runs.events import (
+    AuthFailure,
+    EngineEvent,
+    RunFinished,
+    ScanNotice,
+    Subscriber,
+)
 from tray.runs.history import HEARTBEAT_SECONDS, History
+from tray.runs.judge import judge_shots
 from tray.runs.layout import RunFolder, default_runs_root
+from tray.runs.rounds import round_start
 from tray.runs.settings import EngineSettings
 from tray.runs.shot import Shot, failure_detail
 from tray.runs.spec import RunSpec
 from tray.runs.state import RunState
 from tray.runs.status import RunStatus, ShotStatus
 from tray.runs.sweep import Sweep
+from tray.runs.verdict import JudgeVerdict
 from tray.sandbox.daytona import APP_LABELS, LABEL_RUN, DaytonaClient
 from tray.scanner import ScanEvent
 
@@ -188,6 +198,15 @@ class RunManager:
         if policy_for(event.kind).stops_run:
             self.stop_run(run, event.kind, event.excerpt)
 
+    def note_base_commit(self, run: RunState, shot: int, commit: str) -> None:
+        """A shot's starting commit: the first one becomes the run's, in the history now
+        (a comparison or an apply needs it even if the run never ends well)."""
+        if run.note_base(shot, commit):
+            try:
+                self._history.set_base_commit(run.id, commit)
+            except sqlite3.Error as exc:
+                log.warning("run %s: its starting commit could not be recorded: %s", run.id, exc)
+
     def stop_run(self, run: RunState, kind: FailureKind, excerpt: str) -> None:
         """Stop every shot of the run for this failure; only the first one is announced."""
         if run.stop.set(policy_for(kind).shot_status, failure_detail(kind, excerpt), kind):
@@ -218,6 +237,9 @@ class RunManager:
         try:
             try:
                 self._record_start(run)
+            except MultishotError as exc:  # a later round whose chain is gone since
+                detail = f"{exc.message} Nothing was started."
+                return
             except (OSError, sqlite3.Error) as exc:
                 detail = f"The run could not be recorded ({exc}); nothing was started."
                 return
@@ -231,7 +253,9 @@ class RunManager:
             for thread in threads:
                 thread.join()
             status, detail = _run_outcome(run, [s.status for s in shots])
-            detail = self._record_end(run, shots, status, detail)
+            verdict = judge_shots(self, run, shots)
+            detail += run.moved_base_note()
+            detail = self._record_end(run, _summary(run, shots, status, detail, verdict))
         except Exception:
             log.exception("run %s failed", run.id)
         finally:
@@ -245,31 +269,46 @@ class RunManager:
             )
 
     def _record_start(self, run: RunState) -> None:
+        run.start = round_start(self._history, run.spec)
         run.folder.path.mkdir(parents=True, exist_ok=True)
         spec = dataclasses.asdict(run.spec)
         run.folder.spec.write_text(json.dumps(spec, indent=2))
-        self._history.add_run(run.id, run.spec.prompt, spec, run.folder.path, run.spec.shots)
+        folder, shots, round_number = run.folder.path, run.spec.shots, run.start.number
+        self._history.add_run(
+            run.id, run.spec.prompt, spec, folder, shots, round_number=round_number
+        )
+        if run.start.base_commit is not None:
+            self.note_base_commit(run, 0, run.start.base_commit)
 
-    def _record_end(self, run: RunState, shots: list[Shot], status: RunStatus, detail: str) -> str:
+    def _record_end(self, run: RunState, summary: dict[str, Any]) -> str:
         """Write the run's end; a failure to write is said in the returned detail."""
-        problems = []
+        problems, status, detail = [], RunStatus(summary["status"]), summary["detail"]
         try:
             self._history.finish_run(run.id, status, detail)
         except sqlite3.Error as exc:
             log.warning("run %s: the history could not record its end: %s", run.id, exc)
             problems.append(f"the history could not record its end ({exc})")
-        summary = {
-            "run_id": run.id,
-            "status": status.value,
-            "detail": detail,
-            "succeeded": sum(1 for s in shots if s.status is ShotStatus.SUCCEEDED),
-            "shots": [s.summary() for s in shots],
-        }
         try:
             run.folder.summary.write_text(json.dumps(summary, indent=2))
         except OSError as exc:
             problems.append(f"its summary could not be written ({exc})")
-        return detail + (f" Note: {'; '.join(problems)}." if problems else "")
+        return str(detail) + (f" Note: {'; '.join(problems)}." if problems else "")
+
+
+def _summary(
+    run: RunState, shots: list[Shot], status: RunStatus, detail: str, verdict: JudgeVerdict | None
+) -> dict[str, Any]:
+    """The run's summary.json."""
+    return {
+        "run_id": run.id,
+        "status": status.value,
+        "detail": detail,
+        "base_commit": run.base_commit,
+        "round": run.start.number,
+        "judge": None if verdict is None else verdict.to_json(),
+        "succeeded": sum(1 for s in shots if s.status is ShotStatus.SUCCEEDED),
+        "shots": [s.summary() for s in shots],
+    }
 
 
 def _run_outcome(run: RunState, outcomes: list[ShotStatus]) -> tuple[RunStatus, str]:

@@ -28,3 +28,5 @@ class EngineSettings:
     lifetime_margin_minutes: int = 30
     # A time limit in seconds for every shot, instead of the spec's minutes (tests).
     time_limit_seconds: float | None = None
+    # The same for the check command (the spec's check_time_limit_minutes otherwise).
+    check_time_limit_seconds: float | None = None

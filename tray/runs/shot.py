@@ -8,7 +8,6 @@ step, never a field left behind by an earlier method.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import logging
@@ -22,21 +21,26 @@ from tray.errors import DaytonaKeyRejected, MultishotError, SandboxError
 from tray.failures import FailureKind, policy_for
 from tray.redaction import redact
 from tray.runs.claude import claude_command, retry_label
-from tray.runs.display import format_reset
+from tray.runs.commands import CommandResult
+from tray.runs.display import format_reset, plural
 from tray.runs.events import EngineEvent, ShotChanged, ShotSnapshot
 from tray.runs.history import History
+from tray.runs.layout import ShotFolder
 from tray.runs.log_pipe import ClaudeOutput, LogPipe, ShotLog
+from tray.runs.phases import COMMITTER, Outcome, ShotStop, UserPhases, Workspace
 from tray.runs.settings import EngineSettings
 from tray.runs.state import RunState
 from tray.runs.status import SHOT_TRANSITIONS, ShotStatus
 from tray.sandbox.daytona import DaytonaClient, SandboxHandle, sandbox_labels
 from tray.scanner import LogScanner, ScanEvent
 
-__all__ = ["Outcome", "Shot", "ShotEngine"]
+__all__ = ["Outcome", "Shot", "ShotEngine", "Workspace"]
 
 log = logging.getLogger(__name__)
 # A limit that resets at 19:32 may still refuse at 19:32:00.
 RESET_MARGIN_SECONDS = 5.0
+# An empty starting repository's only commit, made identical in every sandbox.
+EMPTY_START_DATE = "2000-01-01T00:00:00+0000"
 
 
 class ShotEngine(Protocol):
@@ -51,32 +55,11 @@ class ShotEngine(Protocol):
     def daytona(self) -> DaytonaClient: ...
     def emit(self, event: EngineEvent) -> None: ...
     def report_failure(self, run: RunState, shot: int, event: ScanEvent) -> None: ...
+    def note_base_commit(self, run: RunState, shot: int, commit: str) -> None: ...
     def stop_run(self, run: RunState, kind: FailureKind, excerpt: str) -> None: ...
 
 
-@dataclasses.dataclass(frozen=True)
-class Outcome:
-    status: ShotStatus
-    detail: str
-
-
-class _ShotStop(Exception):
-    """Raised inside a shot's steps to end it with a given outcome."""
-
-    def __init__(self, status: ShotStatus, detail: str) -> None:
-        super().__init__(detail)
-        self.outcome = Outcome(status, detail)
-
-
-@dataclasses.dataclass(frozen=True)
-class _Workspace:
-    home: str
-    work: str  # the repository Claude works in
-    base: str  # its starting commit
-    prompt_path: str
-
-
-class Shot:
+class Shot(UserPhases):
     """One attempt. Only its own thread calls :meth:`run` and moves its status.
 
     Long because the steps of a shot (create, clone, prepare, run Claude with its
@@ -84,11 +67,13 @@ class Shot:
     pipe, what Claude printed and the outcome are already classes of their own.
     """
 
-    def __init__(self, engine: ShotEngine, run: RunState, number: int) -> None:
+    def __init__(
+        self, engine: ShotEngine, run: RunState, number: int, folder: ShotFolder | None = None
+    ) -> None:
         self._engine = engine
         self._run = run
         self.number = number
-        self.folder = run.folder.shot(number)
+        self.folder = folder or run.folder.shot(number)
         self.folder.path.mkdir(parents=True, exist_ok=True)
         self._status = ShotStatus.QUEUED
         self._detail = ""
@@ -101,6 +86,8 @@ class Shot:
         self._exit_code: int | None = None
         self._patch: Path | None = None
         self._changed_files: list[str] = []
+        self._setup_result: CommandResult | None = None
+        self._check_result: CommandResult | None = None
         limit = engine.settings.time_limit_seconds or run.spec.time_limit_minutes * 60
         self._deadline = time.monotonic() + limit
 
@@ -111,7 +98,7 @@ class Shot:
     # -- lifecycle ---------------------------------------------------------------------
 
     def run(self) -> None:
-        self._engine.history.update_shot(self._run.id, self.number, started_at=time.time())
+        self._record(started_at=time.time())
         outcome = self._work()
         self._log.close()
         self._finish(self._delete_sandbox(outcome))
@@ -121,14 +108,8 @@ class Shot:
             self._check_stop()
             self._move(ShotStatus.CREATING)
             sandbox = self._create_sandbox()
-            workspace = self._prepare_workspace(sandbox)
-            self._run_claude(sandbox, workspace)
-            stopping = self._output.stopping_failure
-            if stopping is not None:  # this shot's own output: whatever the run's stop says
-                return self._failed_with(stopping.kind, stopping.excerpt)
-            self._collect(sandbox, workspace)
-            return self._judge_result()
-        except _ShotStop as stop:
+            return self._use(sandbox, self._prepare_workspace(sandbox))
+        except ShotStop as stop:
             return stop.outcome
         except DaytonaKeyRejected as exc:
             self._engine.stop_run(self._run, FailureKind.DAYTONA_KEY_REJECTED, exc.message)
@@ -141,6 +122,22 @@ class Shot:
                 ShotStatus.FAILED, f"Unexpected error: {redact(str(exc)) or type(exc).__name__}"
             )
 
+    def _use(self, sandbox: SandboxHandle, workspace: Workspace) -> Outcome:
+        """The shot's work once its sandbox is ready (the judge's session does less)."""
+        workspace = self._start_round(sandbox, workspace)
+        self._setup(sandbox, workspace)
+        self._run_claude(sandbox, workspace)
+        stopping = self._output.stopping_failure
+        if stopping is not None:  # this shot's own output: whatever the run's stop says
+            return self._failed_with(stopping.kind, stopping.excerpt)
+        self._collect(sandbox, workspace)
+        outcome = self._claude_outcome()
+        # Claude's process ended by itself: its changes are checked even when its result
+        # is an error (turn or budget limit), since they may still be what works.
+        checked = self._check(sandbox, workspace)
+        detail = f"{outcome.detail}; {checked}" if checked else outcome.detail
+        return Outcome(outcome.status, detail)
+
     def _failed_with(self, kind: FailureKind, excerpt: str) -> Outcome:
         self._failure = kind
         return Outcome(policy_for(kind).shot_status, failure_detail(kind, excerpt))
@@ -151,25 +148,28 @@ class Shot:
             raise RuntimeError(f"shot {self.number}: {self._status.name} -> {status.name}")
         self._status, self._detail = status, detail
         try:
-            self._engine.history.update_shot(
-                self._run.id, self.number, status=status.value, detail=detail, **record
-            )
+            self._record(status=status.value, detail=detail, **record)
         finally:
-            self._engine.emit(ShotChanged(self.snapshot()))
+            self._announce()
+
+    def _announce(self) -> None:
+        self._engine.emit(ShotChanged(self.snapshot()))
+
+    def _record(self, **fields: Any) -> None:
+        self._engine.history.update_shot(self._run.id, self.number, **fields)
 
     def _finish(self, outcome: Outcome) -> None:
         if outcome.status is ShotStatus.AUTH_FAILED and self._failure is None:
             self._failure = self._run.stop.failure
-        result = self._output.result
         try:
             self._move(
                 outcome.status,
                 outcome.detail,
                 finished_at=time.time(),
                 exit_code=self._exit_code,
-                cost_usd=_number(result.get("total_cost_usd")),
-                turns=_integer(result.get("num_turns")),
-                duration_ms=_integer(result.get("duration_ms")),
+                cost_usd=self._output.cost_usd,
+                turns=self._output.turns,
+                duration_ms=self._output.duration_ms,
                 error_kind=self._failure.value if self._failure else None,
                 log_path=str(self.folder.stdout_log),
                 patch_path=str(self._patch) if self._patch else None,
@@ -206,7 +206,9 @@ class Shot:
 
     def _create_sandbox(self) -> SandboxHandle:
         settings = self._engine.settings
-        limit = self._run.spec.time_limit_minutes
+        spec = self._run.spec
+        # The sandbox outlives Claude's time limit by the check's: Daytona must not stop it.
+        limit = spec.time_limit_minutes + (spec.check_time_limit_minutes if spec.check else 0)
         creation = self._engine.daytona().start_creating(
             env=self._engine.credentials.sandbox_env(),
             labels=sandbox_labels(self._run.id, self.number),
@@ -217,9 +219,7 @@ class Shot:
         try:
             sandbox = creation.wait(self._run.stop.is_set)
         except SandboxError as exc:
-            raise _ShotStop(
-                ShotStatus.FAILED, f"The sandbox did not start: {exc.message}"
-            ) from None
+            raise ShotStop(ShotStatus.FAILED, f"The sandbox did not start: {exc.message}") from None
         if sandbox is None:  # stopped while it was being created: delete it once it exists
             self._move(ShotStatus.DELETING, "Deleting the sandbox being created")
             stop = self._run.stop
@@ -229,13 +229,13 @@ class Shot:
                 outcome = Outcome(stop.status, stop.detail)
                 for sandbox_id in creation.undeleted:
                     outcome = self._left_behind(sandbox_id, outcome, exc)
-                raise _ShotStop(outcome.status, outcome.detail) from None
-            raise _ShotStop(stop.status, stop.detail)
+                raise ShotStop(outcome.status, outcome.detail) from None
+            raise ShotStop(stop.status, stop.detail)
         self._sandbox = sandbox
-        self._engine.history.update_shot(self._run.id, self.number, sandbox_id=sandbox.id)
+        self._record(sandbox_id=sandbox.id)
         return sandbox
 
-    def _prepare_workspace(self, sandbox: SandboxHandle) -> _Workspace:
+    def _prepare_workspace(self, sandbox: SandboxHandle) -> Workspace:
         spec = self._run.spec
         home = sandbox.home.rstrip("/")
         work = f"{home}/work"
@@ -245,14 +245,25 @@ class Shot:
             sandbox.clone(spec.repo_url, work, spec.branch)
         else:
             self._move(ShotStatus.CLONING, "Starting an empty repository")
+            # Dated, so that it is the same commit in every sandbox and every round.
             self._exec_ok(
                 sandbox,
                 f"git init -q {shlex.quote(work)} && cd {shlex.quote(work)} && "
-                "git -c user.name=Multishot -c user.email=multishot@localhost "
-                "commit -q --allow-empty -m 'Multishot: starting point'",
+                f"{COMMITTER} GIT_AUTHOR_DATE={EMPTY_START_DATE} "
+                f"GIT_COMMITTER_DATE={EMPTY_START_DATE} "
+                "git commit -q --allow-empty -m 'Multishot: starting point'",
                 "start an empty repository",
             )
+        start = self._run.start.base_commit
+        if start is not None:  # a later round starts where the first one did
+            self._exec_ok(
+                sandbox,
+                f"git checkout -q --detach {shlex.quote(start)}",
+                f"check out the first round's starting commit {start[:12]}",
+                cwd=work,
+            )
         base = self._exec_ok(sandbox, "git rev-parse HEAD", "read the starting commit", cwd=work)
+        self._note_base(base)
         self._check_stop()
         self._move(ShotStatus.PREPARING, "Checking for Claude Code")
         code, _ = sandbox.exec("claude --version", cwd=home)
@@ -270,9 +281,12 @@ class Shot:
         # kernel caps one argument at 128 kB) and no shell ever parses it.
         prompt_path = f"{folder}/prompt-{self.number}.txt"
         sandbox.upload(spec.prompt_for(self.number).encode("utf-8"), prompt_path)
-        return _Workspace(home, work, base, prompt_path)
+        return Workspace(home, work, base, prompt_path)
 
-    def _run_claude(self, sandbox: SandboxHandle, workspace: _Workspace) -> None:
+    def _note_base(self, commit: str) -> None:
+        self._engine.note_base_commit(self._run, self.number, commit)
+
+    def _run_claude(self, sandbox: SandboxHandle, workspace: Workspace) -> None:
         settings = self._engine.settings
         for attempt in range(1, settings.claude_reruns + 2):
             self._check_stop()
@@ -308,12 +322,12 @@ class Shot:
             return None
         what = retry.kind.value.replace("_", " ")
         if attempt > settings.claude_reruns:
-            raise _ShotStop(ShotStatus.FAILED, f"Still {what} after {attempt} attempts.")
+            raise ShotStop(ShotStatus.FAILED, f"Still {what} after {attempt} attempts.")
         delay = settings.backoff.delay(attempt, retry.retry_after)
         self._move(ShotStatus.BACKING_OFF, f"{what.capitalize()}: retrying in {delay:.1f} s")
         return delay
 
-    def _attempt(self, sandbox: SandboxHandle, workspace: _Workspace, attempt: int) -> int | None:
+    def _attempt(self, sandbox: SandboxHandle, workspace: Workspace, attempt: int) -> int | None:
         settings = self._engine.settings
         session = f"multishot-claude-{attempt}"
         command_id = sandbox.start_command(
@@ -350,7 +364,7 @@ class Shot:
         """A failure in this shot's output (called from the log loop)."""
         self._engine.report_failure(self._run, self.number, event)
 
-    def _collect(self, sandbox: SandboxHandle, workspace: _Workspace) -> None:
+    def _collect(self, sandbox: SandboxHandle, workspace: Workspace) -> None:
         self._move(ShotStatus.COLLECTING, "Collecting the changes")
         patch = f"{workspace.home}/.multishot/shot-{self.number}.patch"
         names = f"{workspace.home}/.multishot/shot-{self.number}.files"
@@ -368,7 +382,7 @@ class Shot:
             n for n in sandbox.download(names).decode("utf-8", "replace").split("\0") if n
         ]
 
-    def _judge_result(self) -> Outcome:
+    def _claude_outcome(self) -> Outcome:
         last = self._output.last_failure
         if last is not None and last.kind is FailureKind.SESSION_LIMIT:
             self._failure = last.kind
@@ -409,7 +423,7 @@ class Shot:
     ) -> str:
         code, output = sandbox.exec(command, cwd=cwd, env=env, timeout=timeout)
         if code != 0:
-            raise _ShotStop(
+            raise ShotStop(
                 ShotStatus.FAILED,
                 f"Could not {what} (exit {code}): {redact(output.strip())[-300:]}",
             )
@@ -418,11 +432,11 @@ class Shot:
     def _check_stop(self) -> None:
         stop = self._run.stop
         if stop.is_set():
-            raise _ShotStop(stop.status, stop.detail)
+            raise ShotStop(stop.status, stop.detail)
         if time.monotonic() > self._deadline:
             limit = self._engine.settings.time_limit_seconds
-            what = f"{limit:g} s" if limit else _minutes(self._run.spec.time_limit_minutes)
-            raise _ShotStop(ShotStatus.TIMED_OUT, f"Stopped at the time limit ({what}).")
+            what = f"{limit:g} s" if limit else plural(self._run.spec.time_limit_minutes, "minute")
+            raise ShotStop(ShotStatus.TIMED_OUT, f"Stopped at the time limit ({what}).")
 
     def summary(self) -> dict[str, Any]:
         result = self._output.result
@@ -433,27 +447,38 @@ class Shot:
             "exit_code": self._exit_code,
             "is_error": result.get("is_error"),
             "api_error_status": result.get("api_error_status"),
-            "cost_usd": _number(result.get("total_cost_usd")),
-            "turns": _integer(result.get("num_turns")),
-            "duration_ms": _integer(result.get("duration_ms")),
+            "cost_usd": self._output.cost_usd,
+            "turns": self._output.turns,
+            "duration_ms": self._output.duration_ms,
             "error_kind": self._failure.value if self._failure else None,
             "changed_files": self._changed_files,
             "patch": str(self._patch) if self._patch else None,
             "log": str(self.folder.stdout_log),
+            "setup_exit_code": self._setup_result.exit_code if self._setup_result else None,
+            "check": None if self._check_result is None else _check_summary(self._check_result),
         }
 
     def snapshot(self) -> ShotSnapshot:
-        result = self._output.result
         return ShotSnapshot(
             run_id=self._run.id,
             number=self.number,
             status=self._status,
             detail=self._detail,
-            cost_usd=_number(result.get("total_cost_usd")),
-            duration_ms=_integer(result.get("duration_ms")),
+            cost_usd=self._output.cost_usd,
+            duration_ms=self._output.duration_ms,
             patch_path=str(self._patch) if self._patch else None,
             failure=self._failure,
+            check_exit_code=self._check_result.exit_code if self._check_result else None,
         )
+
+
+def _check_summary(result: CommandResult) -> dict[str, Any]:
+    return {
+        "exit_code": result.exit_code,
+        "passed": result.passed,
+        "timed_out": result.timed_out,
+        "duration_ms": result.duration_ms,
+    }
 
 
 def _seconds_until(when: dt.datetime | None) -> float | None:
@@ -469,15 +494,3 @@ def failure_detail(kind: FailureKind, excerpt: str) -> str:
 
 def files_changed(count: int) -> str:
     return "1 file changed" if count == 1 else f"{count} files changed"
-
-
-def _minutes(count: int) -> str:
-    return f"{count} minute" if count == 1 else f"{count} minutes"
-
-
-def _number(value: object) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
-def _integer(value: object) -> int | None:
-    return int(value) if isinstance(value, int) and not isinstance(value, bool) else None

@@ -92,7 +92,7 @@ class RunSpec:
 
     def prompt_for(self, shot: int) -> str:
         """The prompt of shot ``shot`` (1-based): the shared prompt plus that shot's hint."""
-        if shot <= len(self.hints):
+        if 1 <= shot <= len(self.hints):
             return f"{self.prompt}\n\nApproach to take in this attempt: {self.hints[shot - 1]}"
         return self.prompt
 

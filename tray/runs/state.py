@@ -7,6 +7,7 @@ import threading
 
 from tray.failures import FailureKind
 from tray.runs.layout import RunFolder
+from tray.runs.rounds import FIRST_ROUND, RoundStart
 from tray.runs.spec import RunSpec
 from tray.runs.status import ShotStatus
 
@@ -48,3 +49,29 @@ class RunState:
     folder: RunFolder
     stop: Stop = dataclasses.field(default_factory=Stop)
     done: threading.Event = dataclasses.field(default_factory=threading.Event)
+    start: RoundStart = FIRST_ROUND  # a later round: its base commit and the changes on it
+    base_commit: str | None = None  # the first one a shot reported (or the round's)
+    moved_base: list[int] = dataclasses.field(default_factory=list)  # shots that saw another
+    _lock: threading.Lock = dataclasses.field(default_factory=threading.Lock, repr=False)
+
+    def note_base(self, shot: int, commit: str) -> bool:
+        """A shot's starting commit; True for the first one (the run's). All shots clone
+        the same branch, but it can move between their clones: such shots are noted."""
+        with self._lock:
+            if self.base_commit is None:
+                self.base_commit = commit
+                return True
+            if commit != self.base_commit:
+                self.moved_base.append(shot)
+            return False
+
+    def moved_base_note(self) -> str:
+        """For the run's detail: which shots started from another commit than the run's."""
+        with self._lock:
+            if not self.moved_base:
+                return ""
+            shots = ", ".join(str(n) for n in sorted(self.moved_base))
+            return (
+                f" Note: the branch moved while the shots cloned it; shot(s) {shots} started "
+                f"from another commit than the run's {self.base_commit}."
+            )

@@ -13,9 +13,11 @@ class ShotStatus(str, enum.Enum):
     CREATING = "creating sandbox"
     CLONING = "cloning"
     PREPARING = "preparing"
+    SETTING_UP = "running setup"  # the run's setup command
     RUNNING = "running"
     BACKING_OFF = "backing off"
     COLLECTING = "collecting"
+    CHECKING = "checking"  # the run's check command, after the changes are collected
     DELETING = "deleting sandbox"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
@@ -88,12 +90,16 @@ SHOT_TRANSITIONS: dict[ShotStatus, frozenset[ShotStatus]] = {
     ShotStatus.QUEUED: frozenset({ShotStatus.CREATING, *_ENDINGS}),
     ShotStatus.CREATING: frozenset({ShotStatus.CLONING, ShotStatus.DELETING, *_ENDINGS}),
     ShotStatus.CLONING: frozenset({ShotStatus.PREPARING, ShotStatus.DELETING}),
-    ShotStatus.PREPARING: frozenset({ShotStatus.RUNNING, ShotStatus.DELETING}),
+    ShotStatus.PREPARING: frozenset(
+        {ShotStatus.SETTING_UP, ShotStatus.RUNNING, ShotStatus.DELETING}
+    ),
+    ShotStatus.SETTING_UP: frozenset({ShotStatus.RUNNING, ShotStatus.DELETING}),
     ShotStatus.RUNNING: frozenset(
         {ShotStatus.BACKING_OFF, ShotStatus.COLLECTING, ShotStatus.DELETING}
     ),
     ShotStatus.BACKING_OFF: frozenset({ShotStatus.RUNNING, ShotStatus.DELETING}),
-    ShotStatus.COLLECTING: frozenset({ShotStatus.DELETING}),
+    ShotStatus.COLLECTING: frozenset({ShotStatus.CHECKING, ShotStatus.DELETING}),
+    ShotStatus.CHECKING: frozenset({ShotStatus.DELETING}),
     ShotStatus.DELETING: _ENDINGS,
     **{status: frozenset() for status in _FINAL_SHOT},
 }

@@ -365,11 +365,11 @@ class SandboxHandle:
         with translated_errors(f"clone {url}"):
             self._sandbox.git.clone(url, path, branch=branch)
 
-    def start_command(self, session_id: str, command: str) -> str:
+    def start_command(self, session_id: str, command: str, what: str = "start Claude Code") -> str:
         """Run ``command`` asynchronously in a new session; return its command id."""
         from daytona import SessionExecuteRequest
 
-        with translated_errors("start Claude Code"):
+        with translated_errors(what):
             self._sandbox.process.create_session(session_id)
             response = self._sandbox.process.execute_session_command(
                 session_id, SessionExecuteRequest(command=command, run_async=True)
@@ -378,9 +378,11 @@ class SandboxHandle:
             raise SandboxError("The sandbox did not return a command id.")
         return str(response.cmd_id)
 
-    def exit_code(self, session_id: str, command_id: str) -> int | None:
+    def exit_code(
+        self, session_id: str, command_id: str, what: str = "check on Claude Code"
+    ) -> int | None:
         """The command's exit code, or None while it runs."""
-        with translated_errors("check on Claude Code"):
+        with translated_errors(what):
             command = self._sandbox.process.get_session_command(session_id, command_id)
         return None if command.exit_code is None else int(command.exit_code)
 

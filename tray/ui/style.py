@@ -18,6 +18,9 @@ Styles every theme gets: ``Heading.TLabel`` (:data:`HEADING_FONT`), ``Muted.TLab
 ``Error.TLabel``, ``Warning.TLabel``, ``Link.TLabel``; :func:`mark_default` gives a
 button ``Accent.TButton``. Code is shown in ``TkFixedFont``; :func:`text_box` makes a
 multi-line field that matches the theme.
+
+Long because every window's look and keys are decided here, in one place, and the
+theme needs its HiDPI and dark-mode detection next to it.
 """
 
 from __future__ import annotations

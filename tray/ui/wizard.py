@@ -6,6 +6,9 @@ this window only shows progress and results, in words a person reads.
 
 The window keeps one size for every step (that of its largest step, with room for an
 error), so nothing jumps when the user moves on.
+
+Long because each screen's widgets, its checks, its states and its keys live together
+(see ``SetupWizard``).
 """
 
 from __future__ import annotations
