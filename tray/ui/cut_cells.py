@@ -26,7 +26,9 @@ class CutCells:
         self.font = tkfont.nametofont("TkDefaultFont")
         self.heading_font = tkfont.nametofont("TkHeadingFont")
         # Once idle: the tree sets its columns' widths after it learns its own size.
-        tree.bind("<Configure>", lambda _event: tree.after_idle(self.fit_all), add="+")
+        # (Scheduled on the root: a callback kept by the tree would die with it.)
+        root = tree.nametowidget(".")
+        tree.bind("<Configure>", lambda _event: root.after_idle(self._fit_if_open), add="+")
         tree.bind("<ButtonRelease-1>", lambda _event: self.fit_all(), add="+")  # a column dragged
 
     def set_row(self, iid: str, cells: dict[str, str]) -> None:
@@ -59,6 +61,10 @@ class CutCells:
             texts = [text for (_, name), text in self.whole.items() if name == column]
             self.tree.column(column, width=self.text_width(column, texts))
         self.fit_all()
+
+    def _fit_if_open(self) -> None:
+        if self.tree.winfo_exists():  # the window may have closed before Tk was idle
+            self.fit_all()
 
     def fit_all(self, parent: str = "") -> None:
         for iid in self.tree.get_children(parent):
