@@ -331,3 +331,15 @@ def test_a_later_round_shows_its_number(root: tk.Tk, history: History, tmp_path:
     assert runs.runs["20261201-000000-eeeeee"].parent_run_id == DONE
     assert runs.tree.set(DONE, "round") == "1"
     close_window(runs.top)
+
+
+def test_columns_fit_what_they_show_and_then_only_widen(root: tk.Tk, history: History) -> None:
+    runs = RunsWindow(root, Actions())
+    started = int(runs.tree.column("started", "width"))  # room for "Wed 30 Nov 22:49"
+    everything = overviews(history)
+    runs.refresh(everything)
+    assert int(runs.tree.column("started", "width")) < started  # today: "21:02" fits
+    status = int(runs.tree.column("status", "width"))  # "authentication failed" fits
+    runs.refresh([run for run in everything if run.record.id == DONE])
+    assert int(runs.tree.column("status", "width")) == status  # no jump as rows change
+    close_window(runs.top)

@@ -54,12 +54,16 @@ class CutCells:
         widest = max([self.heading_font.measure(heading), *map(self.font.measure, texts)])
         return widest + style.wrap(self.tree, CELL_MARGIN)
 
-    def autosize(self, columns: Sequence[str]) -> None:
+    def autosize(self, columns: Sequence[str], *, shrink: bool) -> None:
         """Make these columns as wide as their widest text, heading included; the
-        columns that stretch get the room this leaves."""
+        columns that stretch get the room this leaves. Without ``shrink`` a column only
+        widens (so columns don't jump about as a status changes)."""
         for column in columns:
             texts = [text for (_, name), text in self.whole.items() if name == column]
-            self.tree.column(column, width=self.text_width(column, texts))
+            width = self.text_width(column, texts)
+            if not shrink:
+                width = max(width, int(self.tree.column(column, "width")))
+            self.tree.column(column, width=width)
         self.fit_all()
 
     def _fit_if_open(self) -> None:

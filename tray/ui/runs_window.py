@@ -72,6 +72,7 @@ class RunsWindow:
         style.ensure_theme(root)
         self._actions = actions
         self.runs: dict[str, RunOverview] = {}
+        self._sized = False  # the columns have been sized to what they show
         self._after: str | None = None
         self.top = tk.Toplevel(root)
         self.top.title("Multishot runs")
@@ -219,7 +220,8 @@ class RunsWindow:
                 self._set_row(iid, self._shot_cells(shot), failed=_shot_failed(shot))
             self._drop_other_rows(run_id, shot_ids)
         self._drop_other_rows("", wanted)
-        self.cells.autosize(SIZED_TO_TEXT)
+        self.cells.autosize(SIZED_TO_TEXT, shrink=not self._sized)  # from samples, once
+        self._sized = self._sized or bool(runs)
         if runs:
             self.empty.pack_forget()
         else:
