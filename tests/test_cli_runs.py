@@ -85,9 +85,9 @@ def test_run_json_and_an_auth_failure_exit_3(daytona: DaytonaStandIn) -> None:
     summary = json.loads(result.stdout)
     assert summary["status"] == "auth_failed"
     assert {s["error_kind"] for s in summary["shots"]} == {"invalid"}
-    assert "multishot login" in result.stderr or summary["detail"].startswith(
-        "Authentication failed"
-    )
+    said = "Claude credential rejected: Invalid API key · Fix external API key"  # words
+    assert summary["detail"] == said  # not an internal name such as "invalid"
+    assert [shot["detail"] for shot in summary["shots"]] == [said] * 3
     assert daytona.live == []
 
 

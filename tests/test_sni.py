@@ -208,6 +208,11 @@ def test_activate_calls_on_activate(
 ) -> None:
     host.call(icon.bus_name, "/StatusNotifierItem", ITEM, "Activate", "ii", (10, 20))
     assert activated.wait(5)
+    assert icon.anchor == (10, 20)  # where a window opened by the click goes
+    activated.clear()
+    host.call(icon.bus_name, "/StatusNotifierItem", ITEM, "Activate", "ii", (0, 0))
+    assert activated.wait(5)
+    assert icon.anchor is None  # a host that does not say where
     for method, signature, body in (
         ("SecondaryActivate", "ii", (1, 2)),
         ("ContextMenu", "ii", (1, 2)),

@@ -34,7 +34,7 @@ from tray.runs.events import AuthFailure
 from tray.runs.spec import RunSpec
 from tray.service import Service
 from tray.ui.app import TrayApp
-from tray.ui.icons import IconState
+from tray.ui.icons import STATE_COLOURS, IconState
 from tray.ui.sni import StatusNotifierIcon
 from tray.ui.xembed import XEmbedIcon
 
@@ -43,7 +43,7 @@ pytestmark = pytest.mark.usefixtures("display", "secret_service")
 CREDENTIALS = Credentials(
     VALID_DAYTONA_KEY, AuthMethod.API_KEY, anthropic_api_key=VALID_ANTHROPIC_KEY
 )
-IDLE_BLUE = (52, 101, 164)
+IDLE_BLUE = STATE_COLOURS[IconState.IDLE][0][:3]
 
 
 def tray_app(root: tk.Tk, tmp_path: Path) -> TrayApp:

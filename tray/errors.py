@@ -19,6 +19,7 @@ family (bad input: 2, everything else: 1).
     ├── RunNotRecorded               the history or results folder could not be written
     ├── EngineStopped                the run engine's process did not start or stopped
     ├── HistoryUnreadable            the run history file is not a database, or not a file
+    ├── CannotOpen                   a result can't be shown: no opener, or it isn't there
     ├── KeychainError                the OS keychain could not be used
     │   ├── KeychainLocked
     │   └── KeychainTimeout
@@ -45,6 +46,7 @@ __all__ = [
     "BaseCommitMissing",
     "BaseCommitUnknown",
     "BranchExists",
+    "CannotOpen",
     "DaytonaKeyRejected",
     "DaytonaProblem",
     "DaytonaRateLimited",
@@ -138,6 +140,17 @@ class BranchExists(InvalidApplyTarget):
 
 class HistoryUnreadable(MultishotError):
     title = "The run history cannot be read"
+
+
+class CannotOpen(MultishotError):
+    """A folder or file could not be shown with the desktop's opener; ``path`` is where
+    it is (or would be), for the user to copy."""
+
+    title = "Can't open it"
+
+    def __init__(self, message: str, path: str) -> None:
+        super().__init__(message)
+        self.path = path
 
 
 class RunNotRecorded(MultishotError):

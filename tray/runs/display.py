@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import time
 from typing import TYPE_CHECKING
 
 from tray.runs.status import RunStatus, ShotStatus, count_working
@@ -13,12 +14,15 @@ if TYPE_CHECKING:  # the menu and notices use the words here without the history
 
 __all__ = [
     "RunOverview",
+    "first_line",
     "format_change",
     "format_check",
     "format_cost",
     "format_duration",
     "format_reset",
+    "format_time",
     "plural",
+    "repository_name",
 ]
 
 
@@ -35,6 +39,26 @@ def format_reset(when: dt.datetime, now: dt.datetime | None = None) -> str:
     if local.date() == today:
         return f"{local:%H:%M}"
     return f"{local:%a} {local.day} {local:%b %H:%M}"
+
+
+def format_time(stamp: float) -> str:
+    """A moment (seconds since the epoch) in this computer's time zone, as reset times are."""
+    return format_reset(dt.datetime.fromtimestamp(stamp, dt.timezone.utc))
+
+
+def first_line(text: str, limit: int = 80) -> str:
+    """A text's first non-blank line, its spaces collapsed, cut with "…" past ``limit``."""
+    line = next((" ".join(line.split()) for line in text.splitlines() if line.strip()), "")
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
+def repository_name(url: str | None) -> str:
+    """ "owner/name" of a repository URL (https, ssh, scp-like or file), "—" for none."""
+    if not url:
+        return "—"
+    path = url.rstrip("/").removesuffix(".git")
+    parts = [part for part in path.replace(":", "/").split("/") if part]
+    return "/".join(parts[-2:]) if len(parts) >= 2 else path
 
 
 def format_cost(usd: float | None) -> str:
@@ -91,6 +115,41 @@ class RunOverview:
     @property
     def succeeded(self) -> int:
         return sum(1 for shot in self.shots if shot.status is ShotStatus.SUCCEEDED)
+
+    @property
+    def round(self) -> int:
+        """1 for a first run, 2 for a run that continues another's work, and so on."""
+        return self.record.round
+
+    @property
+    def parent_run_id(self) -> str | None:
+        """The run this one continues."""
+        return self.record.parent_run_id
+
+    @property
+    def repository(self) -> str:
+        return repository_name(self.record.spec.get("repo_url"))
+
+    @property
+    def cost_usd(self) -> float | None:
+        """What its shots cost together, None while none has reported a cost."""
+        costs = [shot.cost_usd for shot in self.shots if shot.cost_usd is not None]
+        return sum(costs) if costs else None
+
+    def elapsed_ms(self, now: float | None = None) -> float:
+        """How long it ran, or has been running."""
+        end = self.record.finished_at
+        if end is None:
+            end = now if now is not None else time.time()
+        return max(0.0, end - self.record.created_at) * 1000
+
+    @property
+    def shots_summary(self) -> str:
+        """ "3/4 working" while it runs, "2/4 succeeded" after."""
+        total = len(self.shots)
+        if self.status is RunStatus.RUNNING:
+            return f"{count_working(shot.status for shot in self.shots)}/{total} working"
+        return f"{self.succeeded}/{total} succeeded"
 
     @property
     def progress(self) -> str:

@@ -489,7 +489,8 @@ def _seconds_until(when: dt.datetime | None) -> float | None:
 
 
 def failure_detail(kind: FailureKind, excerpt: str) -> str:
-    return f"Authentication failed ({kind.value}): {excerpt}"
+    """What stopped a shot, in words ("Claude token expired: …"), not the kind's name."""
+    return f"{policy_for(kind).title}: {excerpt}"
 
 
 def files_changed(count: int) -> str:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from tray.credentials.keychain import BackendAssessment, StorageOutcome, load_isolated
 from tray.credentials.model import AuthMethod, Credentials, SetupStep
 from tray.desktop import choose_backend
-from tray.errors import MultishotError
+from tray.errors import CannotOpen, MultishotError
 from tray.failures import FailureKind, Remedy, policy_for
 from tray.redaction import mask
 from tray.runs.events import AuthFailure, EngineEvent, RunFinished, ScanNotice, ShotChanged
@@ -51,8 +51,8 @@ if TYPE_CHECKING:  # windows, and what only they use, load when one first opens
     from tray.ui.alerts import Level
     from tray.ui.compare_window import CompareWindow
     from tray.ui.continue_dialog import ContinueAnswers, ContinueDialog
-    from tray.ui.dialogs import RunsWindow
     from tray.ui.messages import Question
+    from tray.ui.runs_window import RunsWindow
     from tray.ui.wizard import SetupWizard
 
 __all__ = [
@@ -405,21 +405,35 @@ class TrayApp:
         self.in_worker(lambda: self.service.start_run(credentials, spec), show)
 
     def open_runs(self) -> None:
-        self.in_tk(self._open_runs)
+        """The menu's Runs… (any thread): on Windows and macOS by the tray's corner."""
+        self.in_tk(functools.partial(self._open_runs, near_tray=True))
 
     def show(self) -> None:
         """Come forward (a second launch asked, from any thread): the setup wizard while
-        there is nothing to run with, else the Runs window."""
-        self.in_tk(lambda: self._open_runs() if self.credentials else self.open_wizard())
+        there is nothing to run with, else the Runs window; in front, with the focus."""
+        self.in_tk(self._come_forward)
 
-    def _open_runs(self) -> None:
-        from tray.ui.dialogs import RunsWindow
+    def _come_forward(self) -> None:
+        from tray.ui.placement import bring_forward
+
+        if self.credentials is not None:
+            self._open_runs()  # brings it forward
+            return
+        if self.wizard is None or not self.wizard.top.winfo_exists():
+            self.open_wizard()
+        if self.wizard is not None:  # as the user left it, at the step they were on
+            bring_forward(self.wizard.top)
+
+    def _open_runs(self, anchor: tuple[int, int] | None = None, *, near_tray: bool = False) -> None:
+        """``anchor``: where the tray icon was clicked, to open beside it."""
+        from tray.ui.placement import bring_forward, place_near
+        from tray.ui.runs_window import RunsWindow
 
         if self.runs_window is None or not self.runs_window.top.winfo_exists():
             self.runs_window = RunsWindow(self.root, self)
-        else:
-            self.runs_window.top.deiconify()
-            self.runs_window.top.lift()
+            if anchor is not None or near_tray:
+                place_near(self.runs_window.top, anchor)
+        bring_forward(self.runs_window.top)
         self._refresh_runs_window()
 
     def _refresh_runs_window(self) -> None:
@@ -618,28 +632,50 @@ class TrayApp:
         return RunFolder(Path(record.folder)) if record else None
 
     def open_folder(self, run_id: str) -> None:
-        from tray.ui.widgets import open_path
-
         folder = self._run_folder(run_id)
         if folder:
-            open_path(folder.path)
+            self._open(folder.path)
 
     def open_patch(self, run_id: str, shot: int) -> None:
-        from tray.ui.widgets import open_path
-
         folder = self._run_folder(run_id)
         if folder:
-            open_path(folder.shot(shot).patch)
+            self._open(folder.shot(shot).patch)
+
+    def _open(self, path: Path) -> None:
+        """Open with the desktop's opener (any thread); say so if it can't, with the path."""
+        from tray.ui.widgets import open_path
+
+        try:
+            open_path(path)
+        except CannotOpen as problem:
+            log.info("could not open %s: %s", path, problem.message)
+            self.in_tk(functools.partial(self._cannot_open, problem))
+
+    def _cannot_open(self, problem: CannotOpen) -> None:
+        from tray.ui.runs_window import OpenFailedWindow
+
+        OpenFailedWindow(self.root, problem)
 
     def show_log(self, run_id: str, shot: int = 1) -> None:
         def show() -> None:
-            from tray.ui.dialogs import LogViewer
+            from tray.ui.log_viewer import LogViewer
 
             folder = self._run_folder(run_id)
             if folder:
-                LogViewer(self.root, folder.shot(shot).stdout_log)
+                LogViewer(
+                    self.root,
+                    folder.shot(shot).stdout_log,
+                    title=f"Log: run {run_id[-6:]}, shot {shot}",
+                    is_live=functools.partial(self._shot_is_live, run_id, shot),
+                )
 
         self.in_tk(show)
+
+    def _shot_is_live(self, run_id: str, shot: int) -> bool:
+        """Whether a shot of a run this app follows may still write to its log."""
+        status = self.shot_status.get(run_id, {}).get(shot)
+        running = self.run_status.get(run_id) is RunStatus.RUNNING
+        return running and status is not None and not status.is_final
 
     def cancel_run(self, run_id: str) -> None:
         self.in_worker(lambda: self.service.cancel_run(run_id), lambda _outcome: None)
@@ -714,13 +750,21 @@ class TrayApp:
     def _icon_activated(self) -> None:
         """A click on the icon (any thread): the Runs window where the icon has a menu
         for the rest; otherwise every action in a window."""
-        has_menu = self.icon is not None and self.icon.HAS_MENU
-        self.in_tk(self._open_runs if has_menu else self.open_actions)
+        icon = self.icon
+        anchor = icon.anchor if icon is not None else None
+        if icon is not None and icon.HAS_MENU:
+            self.in_tk(functools.partial(self._open_runs, anchor))
+        else:
+            self.in_tk(functools.partial(self.open_actions, anchor))
 
-    def open_actions(self) -> None:
+    def open_actions(self, anchor: tuple[int, int] | None = None) -> None:
+        """Every action in a window, beside the icon that was clicked (``anchor``)."""
         from tray.ui.dialogs import ActionsWindow
+        from tray.ui.placement import bring_forward, place_near
 
-        ActionsWindow(self.root, self.menu_state(), self)
+        window = ActionsWindow(self.root, self.menu_state(), self)
+        place_near(window.top, anchor)
+        bring_forward(window.top)
 
     def _notify_with_icon(self, title: str, body: str) -> None:
         """Where plyer fails: pystray's own balloon (Windows), if the backend has one."""

@@ -1,32 +1,20 @@
-"""The New-run dialog, the Runs window, a live log viewer and the no-menu fallback window."""
+"""The New-run dialog and the no-menu fallback window."""
 
 from __future__ import annotations
 
 import functools
 import tkinter as tk
-from collections.abc import Callable, Sequence
-from pathlib import Path
+from collections.abc import Callable
 from tkinter import ttk
-from typing import Any
 
 from tray.errors import InvalidRunSpec
-from tray.runs.display import RunOverview, format_cost, format_duration, plural
+from tray.runs.display import plural
 from tray.runs.spec import DEFAULT_SHOTS, MAX_SHOTS, RunSpec
 from tray.ui import style
 from tray.ui.menu import MenuActions, MenuState
 from tray.ui.widgets import close_window, message
 
-__all__ = [
-    "LOG_POLL_MS",
-    "LOG_TAIL_BYTES",
-    "ActionsWindow",
-    "LogViewer",
-    "NewRunDialog",
-    "RunsWindow",
-]
-
-LOG_POLL_MS = 500
-LOG_TAIL_BYTES = 256 * 1024
+__all__ = ["ActionsWindow", "NewRunDialog"]
 
 
 class NewRunDialog:
@@ -125,102 +113,6 @@ class NewRunDialog:
 
     def cancel(self) -> None:
         close_window(self.top)
-
-
-class RunsWindow:
-    """Every run and shot with live status; the app calls ``refresh`` as events arrive."""
-
-    COLUMNS = ("status", "cost", "duration", "detail")
-
-    def __init__(self, root: tk.Misc, actions: Any) -> None:
-        self.actions = actions
-        self.top = tk.Toplevel(root)
-        self.top.title("Multishot runs")
-        frame = ttk.Frame(self.top, padding=style.pad(root))
-        frame.pack(fill="both", expand=True)
-        self.tree = ttk.Treeview(frame, columns=self.COLUMNS, height=14)
-        self.tree.heading("#0", text="Run / shot")
-        for column in self.COLUMNS:
-            self.tree.heading(column, text=column.capitalize())
-        self.tree.column("#0", width=220)
-        self.tree.column("detail", width=320)
-        self.tree.pack(fill="both", expand=True)
-        buttons = ttk.Frame(frame)
-        buttons.pack(fill="x", pady=(style.pad(root), 0))
-        for text, action in (
-            ("Open results folder", self.actions.open_folder),
-            ("Open patch", self.actions.open_patch),
-            ("Show live log", self.actions.show_log),
-            ("Cancel run", self.actions.cancel_run),
-        ):
-            command = functools.partial(self._with_selection, action)
-            ttk.Button(buttons, text=text, command=command).pack(
-                side="left", padx=(0, style.pad(root))
-            )
-
-    def _with_selection(self, action: Callable[..., None]) -> None:
-        selected = self.tree.selection()
-        if not selected:
-            return
-        run_id, _, shot = selected[0].partition("/")
-        if action is self.actions.cancel_run or action is self.actions.open_folder:
-            action(run_id)
-        else:
-            action(run_id, int(shot) if shot else 1)
-
-    def refresh(self, runs: Sequence[RunOverview]) -> None:
-        """``runs``: the recent runs with their shots, newest first."""
-        if not self.top.winfo_exists():
-            return
-        selection = self.tree.selection()
-        self.tree.delete(*self.tree.get_children())
-        for run in runs:
-            run_id = run.record.id
-            self.tree.insert(
-                "", "end", iid=run_id, text=run_id, values=(run.progress, "", "", ""), open=True
-            )
-            for shot in run.shots:
-                self.tree.insert(
-                    run_id,
-                    "end",
-                    iid=f"{run_id}/{shot.number}",
-                    text=f"shot {shot.number}",
-                    values=(
-                        shot.status.label,
-                        format_cost(shot.cost_usd),
-                        format_duration(shot.duration_ms),
-                        shot.detail,
-                    ),
-                )
-        existing = [iid for iid in selection if self.tree.exists(iid)]
-        if existing:
-            self.tree.selection_set(existing)
-
-
-class LogViewer:
-    """Follows a shot's log file as it grows."""
-
-    def __init__(self, root: tk.Misc, path: Path) -> None:
-        self.path = path
-        self.top = tk.Toplevel(root)
-        self.top.title(f"Log: {path.parent.parent.name} {path.parent.name}")
-        self.text = tk.Text(self.top, width=110, height=30, wrap="none")
-        self.text.pack(fill="both", expand=True)
-        self.offset = max(0, path.stat().st_size - LOG_TAIL_BYTES) if path.exists() else 0
-        self.poll()
-
-    def poll(self) -> None:
-        if not self.top.winfo_exists():
-            return
-        if self.path.exists():
-            with self.path.open("rb") as handle:
-                handle.seek(self.offset)
-                data = handle.read(LOG_TAIL_BYTES)
-            if data:
-                self.offset += len(data)
-                self.text.insert("end", data.decode("utf-8", "replace"))
-                self.text.see("end")
-        self.top.after(LOG_POLL_MS, self.poll)
 
 
 class ActionsWindow:

@@ -74,6 +74,7 @@ class StatusNotifierIcon:
         self._bus_name = f"org.kde.StatusNotifierItem-{os.getpid()}-{next(_instances)}"
         self._icon_name = icon_name
         self.on_activate = on_activate
+        self.anchor: tuple[int, int] | None = None  # where Activate said it was clicked
         self._lock = threading.Lock()
         self._icon = icon
         self._pixmaps = icon_pixmaps(icon)
@@ -174,7 +175,8 @@ class StatusNotifierIcon:
     def _status(self) -> str:
         return "Active" if self._visible else "Passive"
 
-    def _activate(self, _x: int, _y: int) -> tuple[()]:
+    def _activate(self, x: int, y: int) -> tuple[()]:
+        self.anchor = (x, y) if (x, y) != (0, 0) else None  # some hosts send no position
         menu = self._dbusmenu.menu
         if self.on_activate is not None:
             self.on_activate()

@@ -40,6 +40,9 @@ class TrayIcon(Protocol):
     HAS_MENU: bool
     on_activate: Callable[[], None] | None  # our backends' click; pystray's use their menu
     menu: Any
+    # Where on the screen the icon was last clicked, when the tray says (X11, SNI):
+    # set before on_activate is called, for windows to open next to it.
+    anchor: tuple[int, int] | None
 
     @property
     def icon(self) -> Image.Image: ...
@@ -89,6 +92,7 @@ def create_icon(
     if backend.name == "none":
         return None
     icon: TrayIcon = load_pystray().Icon(NAME, image, title, menu)
+    icon.anchor = None  # pystray does not say where its icon is
     return icon
 
 

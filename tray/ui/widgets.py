@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import shutil
 import subprocess
 import sys
 import tkinter as tk
@@ -11,6 +12,7 @@ import webbrowser
 from pathlib import Path
 from tkinter import ttk
 
+from tray.errors import CannotOpen
 from tray.ui import style
 from tray.ui.messages import readable
 
@@ -95,8 +97,26 @@ def message(
 
 
 def open_path(path: Path) -> None:
-    """Open a file or folder with the desktop's default application."""
+    """Open a file or folder with the desktop's default application; raises
+    ``CannotOpen`` (with the path, to copy instead) when it isn't there or nothing can
+    open it."""
+    what = "folder" if path.is_dir() or not path.suffix else "file"
+    if not path.exists():
+        raise CannotOpen(f"The {what} is not there (any more): {path}", str(path))
     if sys.platform == "win32":
-        os.startfile(path)  # type: ignore[attr-defined]  # noqa: S606
-    else:
-        subprocess.Popen(["open" if sys.platform == "darwin" else "xdg-open", str(path)])
+        try:
+            os.startfile(path)  # type: ignore[attr-defined]  # noqa: S606
+        except OSError as exc:
+            raise CannotOpen(
+                f"Windows could not open the {what}: {exc.strerror}", str(path)
+            ) from exc
+        return
+    opener = "open" if sys.platform == "darwin" else "xdg-open"
+    program = shutil.which(opener)
+    if program is None:
+        raise CannotOpen(
+            f"No program to open the {what} with: {opener} is not installed"
+            + (" (it comes with the xdg-utils package)." if opener == "xdg-open" else "."),
+            str(path),
+        )
+    subprocess.Popen([program, str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -45,6 +45,7 @@ class XEmbedIcon:
     ) -> None:
         self.name = name
         self.on_activate: Callable[[], None] | None = on_activate  # any click, owner thread
+        self.anchor: tuple[int, int] | None = None  # where it was last clicked
         self._lock = threading.Lock()
         self._image, self._title = icon, title
         self._image_changed = self._title_changed = True
@@ -198,6 +199,7 @@ class _Tray:
         elif event.type == X.Expose and event.count == 0:
             self.dirty = True
         elif event.type == X.ButtonPress and event.detail in (1, 3) and self.icon.on_activate:
+            self.icon.anchor = (event.root_x, event.root_y)
             self.icon.on_activate()
 
     def dock(self, manager: Any) -> None:
