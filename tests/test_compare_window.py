@@ -337,3 +337,16 @@ def test_keys_tab_through_the_window_and_return_picks(app: TrayApp, run_id: str)
     window.tree.selection_set("2")
     press(window.tree, "<Return>")
     pump(app.root, lambda: app.service.history.run(run_id).picked_shot == 2)  # type: ignore[union-attr]
+
+
+def test_the_runs_windows_compare_button_opens_it(app: TrayApp, run_id: str) -> None:
+    app.open_runs()
+    pump(
+        app.root, lambda: app.runs_window is not None and bool(app.runs_window.tree.get_children())
+    )
+    runs = app.runs_window
+    assert runs is not None
+    runs.tree.selection_set(run_id)
+    app.root.update()
+    runs.buttons["compare"].invoke()
+    pump(app.root, lambda: run_id in app.compare_windows)
