@@ -121,7 +121,7 @@ def test_compare_json_follows_the_documented_schema(three_shots: str) -> None:
     assert (second["files_changed"], second["lines_added"], second["lines_removed"]) == (2, 4, 2)
     assert Path(second["patch"]).is_file()
     assert third["patch"] is None
-    assert [s["rank"] for s in document["shots"]] == [1, 3, 2]
+    assert [s["rank"] for s in document["shots"]] == [1, 2, 3]
 
 
 def test_pick_is_kept_in_the_history_and_shown(three_shots: str, history: History) -> None:
@@ -318,8 +318,8 @@ def test_a_shot_that_changed_nothing_is_never_recommended(
         check="pytest -q",
     )
     document = json.loads(run_cli("compare", run_id, "--json").stdout)
-    assert [s["rank"] for s in document["shots"]] == [2, 1]  # no failed check ranks higher
-    assert document["recommended_shot"] == 1  # but only a change can be landed
+    assert [s["rank"] for s in document["shots"]] == [1, 2]  # a change outranks no change
+    assert document["recommended_shot"] == 1
     applied = run_cli("apply", run_id, "--to", str(user_clone.path))
     assert applied.returncode == 0, applied.stderr
     assert f"multishot/{run_id}-shot-1" in applied.stdout

@@ -91,6 +91,12 @@ def test_a_shot_that_changed_nothing_ranks_after_those_that_changed_something() 
     }
 
 
+def test_a_shot_that_changed_nothing_ranks_after_one_whose_check_failed() -> None:
+    ranked = rank_shots([shot(1, check=None, lines=0, files=0), shot(2, check=1, lines=5)])
+    assert order(ranked) == [2, 1]
+    assert reasons(ranked)[1] == "Claude succeeded, no changes"
+
+
 def test_cost_breaks_a_tie_in_size_and_an_unknown_cost_counts_as_the_highest() -> None:
     ranked = rank_shots(
         [

@@ -54,7 +54,7 @@ def comparison_table(comparison: RunComparison, width: int) -> str:
         mark = None if index == 0 else comparison.mark(comparison.shots[index - 1].number)
         marker = f"← {mark}" if mark else ""
         lines.append(f"  {cells}  {marker}".rstrip())
-    lines += ["", "Ranking (check, then Claude's success, then smaller diff, then cost):"]
+    lines += ["", "Ranking (a change, then its check, Claude's success, smaller diff, cost):"]
     by_rank = sorted(comparison.shots, key=lambda s: s.rank)
     lines += _reasons(((s.rank, s.number, s.rank_reason) for s in by_rank), width)
     verdict = comparison.verdict

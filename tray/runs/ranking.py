@@ -2,10 +2,12 @@
 
 A shot ranks higher when, in this order of importance:
 
-1. its check passed (exit code 0);
-2. Claude reported success (``ShotStatus.SUCCEEDED``);
-3. its check did not fail: with equal status, a failed check ranks below no check;
-4. it changed something: a shot with no change ranks after every shot with one;
+1. it changed something: a shot with nothing to land ranks after every shot with a
+   change, whatever its status (and no check runs on a shot that changed nothing, so
+   it could otherwise outrank one whose check failed);
+2. its check passed (exit code 0);
+3. Claude reported success (``ShotStatus.SUCCEEDED``);
+4. its check did not fail: with equal status, a failed check ranks below no check;
 5. its change is smaller (lines added plus removed);
 6. it cost less (an unknown cost counts as the highest);
 7. its shot number is lower.
@@ -82,7 +84,7 @@ def _tier(c: Candidate) -> _Tier:
 
 def _sort_key(c: Candidate) -> tuple[bool, bool, bool, bool, int, float, int]:
     cost = math.inf if c.cost_usd is None else c.cost_usd
-    return (*_tier(c), c.changed_nothing, c.lines_changed, cost, c.number)
+    return (c.changed_nothing, *_tier(c), c.lines_changed, cost, c.number)
 
 
 def _reason(c: Candidate, changers: list[Candidate]) -> str:
