@@ -245,6 +245,13 @@ def test_new_run_dialog_checks_its_input(root: tk.Tk) -> None:
     assert "spaces or control characters" in str(dialog.error.cget("text"))
     dialog.repo.set("https://github.com/o/r.git")
     dialog.hints.insert("1.0", "be bold\n\nbe careful\n")
+    dialog.check.set("curl -H 'x-api-key: sk-ant-api03-" + "A" * 40 + "' example.test")
+    dialog.start_button.invoke()
+    assert "looks like it contains a key" in str(dialog.error.cget("text"))
+    assert "sk-ant" not in str(dialog.error.cget("text"))
+    dialog.check.set("  pytest -q  ")
+    dialog.setup.set("   ")
+    dialog.judge.set(True)
     dialog.start_button.invoke()
     (spec,) = started
     assert (spec.shots, spec.repo_url, spec.hints) == (
@@ -252,6 +259,7 @@ def test_new_run_dialog_checks_its_input(root: tk.Tk) -> None:
         "https://github.com/o/r.git",
         ("be bold", "be careful"),
     )
+    assert (spec.check, spec.setup, spec.judge) == ("pytest -q", None, True)
     assert not dialog.top.winfo_exists()
 
 

@@ -17,7 +17,7 @@ from tray.errors import InvalidRunSpec
 from tray.runs.history import RunRecord
 from tray.runs.spec import DEFAULT_SHOTS, MAX_SHOTS, shots_from_text
 from tray.ui import style
-from tray.ui.widgets import close_window
+from tray.ui.widgets import close_window, labelled_entry
 
 __all__ = ["ContinueAnswers", "ContinueDialog"]
 
@@ -68,9 +68,9 @@ class ContinueDialog:
         ttk.Spinbox(frame, from_=1, to=MAX_SHOTS, textvariable=self.shots, width=5).grid(
             row=2, column=1, sticky="w", pady=(0, spacing)
         )
-        self.model = self._entry(frame, 3, "Model", spec.get("model"))
-        self.setup = self._entry(frame, 4, "Setup command", spec.get("setup"))
-        self.check = self._entry(frame, 5, "Check command", spec.get("check"))
+        self.model = labelled_entry(frame, 3, "Model", _text(spec.get("model")))
+        self.setup = labelled_entry(frame, 4, "Setup command", _text(spec.get("setup")))
+        self.check = labelled_entry(frame, 5, "Check command", _text(spec.get("check")))
         self.error = ttk.Label(
             frame, style="Error.TLabel", wraplength=style.wrap(self.top), justify="left"
         )
@@ -87,16 +87,6 @@ class ContinueDialog:
         style.dialog_keys(self.top, default=self.start, cancel=self.close, multiline=[self.prompt])
         style.place_centred(self.top)
         self.prompt.focus_set()
-
-    def _entry(self, frame: ttk.Frame, row: int, label: str, value: object) -> tk.StringVar:
-        ttk.Label(frame, text=label).grid(
-            row=row, column=0, sticky="w", padx=(0, style.pad(self.top))
-        )
-        variable = tk.StringVar(self.top, value=value if isinstance(value, str) else "")
-        ttk.Entry(frame, textvariable=variable, width=60).grid(
-            row=row, column=1, sticky="ew", pady=(0, style.pad(self.top))
-        )
-        return variable
 
     def answers(self) -> ContinueAnswers:
         shots = shots_from_text(self.shots.get())
@@ -129,3 +119,8 @@ class ContinueDialog:
     def close(self) -> None:
         if self.top.winfo_exists():
             close_window(self.top)
+
+
+def _text(value: object) -> str:
+    """A run's stored setting as the text of an entry (None and non-strings: empty)."""
+    return value if isinstance(value, str) else ""

@@ -9,10 +9,10 @@ from tkinter import ttk
 
 from tray.errors import InvalidRunSpec
 from tray.runs.display import plural
-from tray.runs.spec import DEFAULT_SHOTS, MAX_SHOTS, RunSpec
+from tray.runs.spec import DEFAULT_SHOTS, MAX_SHOTS, RunSpec, shots_from_text
 from tray.ui import style
 from tray.ui.menu import MenuActions, MenuState
-from tray.ui.widgets import close_window, message
+from tray.ui.widgets import close_window, labelled_entry, message
 
 __all__ = ["ActionsWindow", "NewRunDialog"]
 
@@ -37,22 +37,30 @@ class NewRunDialog:
         ttk.Label(frame, text="Prompt").grid(row=0, column=0, sticky="nw", padx=(0, 2 * gap))
         self.prompt = style.text_box(frame, width=60, height=8)
         self.prompt.grid(row=0, column=1, sticky="nsew", pady=(0, gap))
-        self.repo = self._entry(frame, 1, "Repository URL (optional)")
-        self.branch = self._entry(frame, 2, "Branch (optional)")
+        self.repo = labelled_entry(frame, 1, "Repository URL (optional)")
+        self.branch = labelled_entry(frame, 2, "Branch (optional)")
         ttk.Label(frame, text="Shots").grid(row=3, column=0, sticky="w")
         self.shots = tk.StringVar(self.top, value=str(DEFAULT_SHOTS))
         self.shots_box = ttk.Spinbox(frame, from_=1, to=MAX_SHOTS, textvariable=self.shots, width=5)
         self.shots_box.grid(row=3, column=1, sticky="w", pady=(0, gap))
-        self.model = self._entry(frame, 4, "Model (optional)")
+        self.model = labelled_entry(frame, 4, "Model (optional)")
         ttk.Label(frame, text="Approach hints\n(one per line, optional)").grid(
             row=5, column=0, sticky="nw"
         )
         self.hints = style.text_box(frame, width=60, height=4)
-        self.hints.grid(row=5, column=1, sticky="nsew")
+        self.hints.grid(row=5, column=1, sticky="nsew", pady=(0, gap))
+        self.setup = labelled_entry(frame, 6, "Setup command (optional)")
+        self.check = labelled_entry(frame, 7, "Check command (optional)")
+        self.judge = tk.BooleanVar(self.top, value=False)
+        ttk.Checkbutton(
+            frame,
+            text="Rank the attempts with one more Claude session (costs like a shot)",
+            variable=self.judge,
+        ).grid(row=8, column=1, sticky="w")
         self.error = message(frame, style="Error.TLabel", width=style.wrap(root, 560))
-        self.error.grid(row=6, column=0, columnspan=2, sticky="w", pady=(gap, 0))
+        self.error.grid(row=9, column=0, columnspan=2, sticky="w", pady=(gap, 0))
         ttk.Label(frame, text="Ctrl+Enter starts the run", style="Muted.TLabel").grid(
-            row=7, column=0, columnspan=2, sticky="w", pady=(2 * gap, 0)
+            row=10, column=0, columnspan=2, sticky="w", pady=(2 * gap, 0)
         )
         buttons, (self.start_button, self.cancel_button) = style.button_row(
             frame,
@@ -61,7 +69,7 @@ class NewRunDialog:
                 ("Cancel", self.cancel, style.ButtonRole.CANCEL),
             ],
         )
-        buttons.grid(row=7, column=1, sticky="e", pady=(2 * gap, 0))
+        buttons.grid(row=10, column=1, sticky="e", pady=(2 * gap, 0))
         style.dialog_keys(
             self.top, default=self.start, cancel=self.cancel, multiline=(self.prompt, self.hints)
         )
@@ -75,23 +83,8 @@ class NewRunDialog:
         self.start()
         return "break"  # no new line in the prompt
 
-    def _entry(self, frame: ttk.Frame, row: int, label: str) -> tk.StringVar:
-        ttk.Label(frame, text=label).grid(
-            row=row, column=0, sticky="w", padx=(0, style.pad(frame, 2))
-        )
-        variable = tk.StringVar(self.top)
-        ttk.Entry(frame, textvariable=variable, width=60).grid(
-            row=row, column=1, sticky="ew", pady=(0, style.pad(frame))
-        )
-        return variable
-
     def spec(self) -> RunSpec:
-        try:
-            shots = int(self.shots.get().strip())
-        except ValueError:
-            raise InvalidRunSpec(
-                f"The number of shots must be a whole number from 1 to {MAX_SHOTS}."
-            ) from None
+        shots = shots_from_text(self.shots.get())
         hints = tuple(line for line in self.hints.get("1.0", "end").splitlines() if line.strip())
         return RunSpec(
             prompt=self.prompt.get("1.0", "end-1c"),
@@ -100,6 +93,9 @@ class NewRunDialog:
             branch=self.branch.get() or None,
             model=self.model.get() or None,
             hints=hints,
+            setup=self.setup.get() or None,
+            check=self.check.get() or None,
+            judge=self.judge.get(),
         )
 
     def start(self) -> None:

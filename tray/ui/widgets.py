@@ -19,6 +19,7 @@ from tray.ui.messages import readable
 __all__ = [
     "SecretEntry",
     "close_window",
+    "labelled_entry",
     "link",
     "message",
     "open_path",
@@ -73,6 +74,16 @@ def close_window(window: tk.Misc) -> None:
     """
     window.destroy()
     gc.collect()
+
+
+def labelled_entry(frame: ttk.Frame, row: int, label: str, value: str = "") -> tk.StringVar:
+    """A label in column 0 and a one-line entry in column 1 of a grid form; its variable."""
+    ttk.Label(frame, text=label).grid(row=row, column=0, sticky="w", padx=(0, style.pad(frame, 2)))
+    variable = tk.StringVar(frame, value=value)
+    ttk.Entry(frame, textvariable=variable, width=60).grid(
+        row=row, column=1, sticky="ew", pady=(0, style.pad(frame))
+    )
+    return variable
 
 
 def link(parent: tk.Misc, text: str, url: str) -> ttk.Label:
