@@ -90,6 +90,7 @@ def test_unusable_json_gets_a_message(pasted: str, fragment: str) -> None:
         (SecretKind.ANTHROPIC_API_KEY, API_KEY + "é", ["curly quotes or accented"]),
         (SecretKind.ANTHROPIC_API_KEY, "sk-ant-api03-" + "x" * 5000, ["5,013 characters"]),
         (SecretKind.ANTHROPIC_API_KEY, "sk-ant-api03-ab", ["too short", "cut off"]),
+        (SecretKind.DAYTONA_API_KEY, "not-a-key", ["What was pasted is only 9 characters"]),
         (SecretKind.ANTHROPIC_API_KEY, TOKEN, ["OAuth token", "not an API key", "…c3d4"]),
         (SecretKind.ANTHROPIC_API_KEY, REFRESH, ["refresh token", "claude setup-token"]),
         (SecretKind.ANTHROPIC_API_KEY, DAYTONA, ["Daytona API key", "first step"]),

@@ -156,7 +156,7 @@ def check_secret(kind: SecretKind, secret: str, *, pasted_length: int | None = N
         raise InvalidSecretInput(wrong_kind)
     if len(secret) < MIN_SECRET_LENGTH:
         raise InvalidSecretInput(
-            f"'{mask(secret)}' is only {len(secret)} characters: too short for "
+            f"What was pasted is only {len(secret)} characters: too short for "
             f"{kind.expected}. Was it cut off?"
         )
 
