@@ -220,11 +220,18 @@ class RecordedActions:
         return lambda *_args: self.called.append(name)
 
 
-@pytest.mark.parametrize(("waiting", "default"), [(False, "new_run"), (True, "fix_credentials")])
+@pytest.mark.parametrize(
+    ("stored", "waiting", "default"),
+    [
+        (True, False, "new_run"),
+        (True, True, "fix_credentials"),
+        (False, False, "setup_credentials"),
+    ],
+)
 def test_the_actions_windows_default_is_what_the_user_came_for(
-    root: tk.Tk, waiting: bool, default: str
+    root: tk.Tk, stored: bool, waiting: bool, default: str
 ) -> None:
-    state = MenuState(True, ("Claude: API key sk-ant-…Ab12",), waiting)
+    state = MenuState(stored, ("Claude: API key sk-ant-…Ab12",) if stored else (), waiting)
     actions = RecordedActions()
     window = ActionsWindow(root, state, actions)
     take_focus(window.top)

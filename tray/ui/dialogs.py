@@ -148,7 +148,7 @@ class ActionsWindow:
         for line in state.account_lines:
             ttk.Label(self._frame, text=line, style="Muted.TLabel").pack(anchor="w")
         self._button("Check credentials", actions.check_credentials, state.has_credentials)
-        self._button("Set up credentials…", actions.setup_credentials)
+        set_up = self._button("Set up credentials…", actions.setup_credentials)
         fix = (
             self._button("Fix credentials…", actions.fix_credentials)
             if state.auth_error_waiting
@@ -164,8 +164,9 @@ class ActionsWindow:
             command=self._then_close(actions.toggle_start_at_login),
         ).pack(anchor="w", pady=gap)
         self._button("Quit", actions.quit)
-        # What the user most likely came for: the fix while a credential waits for one.
-        self.default_button = fix or new_run
+        # What the user most likely came for: the fix while a credential waits for one,
+        # the setup before there are credentials.
+        self.default_button = fix or (new_run if state.has_credentials else set_up)
         style.mark_default(self.default_button)
         style.dialog_keys(
             self.top, default=self.default_button.invoke, cancel=lambda: close_window(self.top)
