@@ -1,4 +1,5 @@
-"""Scenes: the Compare window (three shots with a check and a judge) and Continue."""
+"""Scenes: the Compare window (three shots with a check and a judge) and Continue, each
+also in an error state."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from tests.git_repos import GitRepo
 from tests.recorded_runs import three_shot_run
 from tests.scenes import scene
+from tray.errors import InvalidInput
 from tray.runs.history import History
 from tray.runs.layout import default_runs_root
+from tray.runs.rounds import continue_spec
 from tray.service import Service
 from tray.ui.compare_window import CompareWindow
 from tray.ui.continue_dialog import ContinueDialog
@@ -86,4 +90,39 @@ def continue_round(root: tk.Tk) -> tk.Misc:
     run = service.find_run(recorded_run())
     dialog = ContinueDialog(root, run, 1, lambda _answers, _started, _refused: None)
     dialog.prompt.insert("1.0", "Also accept ordinal dates (2024-031).")
+    return dialog.top
+
+
+class ApplyingActions(InlineActions):
+    """Chooses a clone that lacks the run's starting commit, as a user's stale clone does."""
+
+    def choose_folder(self, title: str, start: Path | None) -> Path | None:
+        clone = GitRepo.init(Path(tempfile.mkdtemp()) / "widgets")
+        clone.write("README.md", "An older clone.\n")
+        clone.commit("start")
+        return clone.path
+
+
+@scene("compare-apply-failed")
+def compare_apply_failed(root: tk.Tk) -> tk.Misc:
+    service = Service()
+    window = CompareWindow(root, ApplyingActions(service), service.compare(recorded_run()))
+    root.update()
+    window.apply()
+    return window.top
+
+
+@scene("continue-refused")
+def continue_refused(root: tk.Tk) -> tk.Misc:
+    service = Service()
+    run_id = recorded_run()
+    no_change = 3
+    dialog = ContinueDialog(
+        root, service.find_run(run_id), no_change, lambda _answers, _started, _refused: None
+    )
+    dialog.prompt.insert("1.0", "Now add the tests.")
+    try:
+        continue_spec(service.history, run_id, no_change, "Now add the tests.")
+    except InvalidInput as refusal:
+        dialog.refused(refusal.message)
     return dialog.top
