@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import tkinter as tk
@@ -17,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.conftest import ROOT, stored_entries
+from tests.conftest import stored_entries
 from tests.daytona_standin import VALID_DAYTONA_KEY, DaytonaStandIn
 from tests.notification_server import NotificationServer
 from tests.standins import VALID_ANTHROPIC_KEY, AnthropicStandIn
@@ -42,13 +41,6 @@ if TYPE_CHECKING:  # importing pystray opens the display; it has no type informa
 pytestmark = pytest.mark.usefixtures("display", "secret_service")
 
 TOKEN = "sk-ant-oat01-" + "W" * 40 + "wz12"
-# `MULTISHOT_SCREENSHOTS=1 ./scripts/test -k tray` refreshes the README's pictures;
-# otherwise they go to a temporary folder (the capture itself is still exercised).
-SCREENSHOTS = (
-    ROOT / "docs" / "screenshots"
-    if os.environ.get("MULTISHOT_SCREENSHOTS")
-    else Path(tempfile.gettempdir()) / "multishot-screenshots"
-)
 
 
 def pump(root: tk.Tk, until: Callable[[], bool], timeout: float = 30) -> None:
@@ -89,17 +81,6 @@ def start_run(app: TrayApp, spec: RunSpec) -> str:
 def start_loaded(app: TrayApp) -> None:
     app.start()
     pump(app.root, app.loaded.is_set)
-
-
-def screenshot(window: tk.Misc, name: str) -> None:
-    """Save a window as docs/screenshots/NAME.png (kept in the repository for the README)."""
-    from PIL import ImageGrab
-
-    window.update()
-    x, y = window.winfo_rootx(), window.winfo_rooty()
-    box = (x, y, x + window.winfo_width(), y + window.winfo_height())
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    ImageGrab.grab(bbox=box, xdisplay=window.winfo_screen()).save(SCREENSHOTS / f"{name}.png")
 
 
 def step_of(wizard: SetupWizard) -> SetupStep:
@@ -357,7 +338,6 @@ def test_runs_window_lists_runs_and_shots(app: TrayApp, daytona: DaytonaStandIn)
     pump(app.root, lambda: window.tree.exists(f"{run_id}/2"))
     assert window.tree.set(f"{run_id}/1", "status") == "succeeded"
     assert window.tree.set(f"{run_id}/1", "cost").startswith("$")
-    screenshot(window.top, "runs-window")
 
 
 def test_log_out_clears_the_keychain_and_notifies(

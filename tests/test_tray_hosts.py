@@ -17,7 +17,7 @@ import pytest
 from tests.conftest import ROOT, until
 from tests.daytona_standin import VALID_DAYTONA_KEY, DaytonaStandIn
 from tests.standins import VALID_ANTHROPIC_KEY
-from tests.test_tray import SCREENSHOTS, pump, pump_for, start_run
+from tests.test_tray import pump, pump_for, start_run
 from tests.tray_hosts import (
     docked_window,
     find_colour,
@@ -43,6 +43,10 @@ pytestmark = pytest.mark.usefixtures("display", "secret_service")
 CREDENTIALS = Credentials(
     VALID_DAYTONA_KEY, AuthMethod.API_KEY, anthropic_api_key=VALID_ANTHROPIC_KEY
 )
+
+# `MULTISHOT_SCREENSHOTS=1` makes these tests refresh the README's pictures of real tray
+# hosts (the windows' own pictures come from `scripts/screenshots`).
+SCREENSHOTS = ROOT / "docs" / "screenshots"
 IDLE_BLUE = STATE_COLOURS[IconState.IDLE][0][:3]
 
 
@@ -313,7 +317,7 @@ def test_the_xembed_icon_is_drawn_on_the_panels_own_colour(
             assert all(abs(a - b) <= 3 for a, b in zip(corner, background, strict=True))
             x, y = find_colour(IDLE_BLUE)
             if os.environ.get("MULTISHOT_SCREENSHOTS"):
-                screenshot(ROOT / "docs" / "screenshots" / f"tray-xembed-{panel}.png",
+                screenshot(SCREENSHOTS / f"tray-xembed-{panel}.png",
                            (x - 16, 0, x + 16, 24))  # fmt: skip
             assert y < 24
         finally:

@@ -483,11 +483,12 @@ class TrayApp:
         self.in_worker(read, show, self._show_error)
 
     def _raise_compare(self, run_id: str) -> bool:
+        from tray.ui.placement import bring_forward
+
         window = self.compare_windows.get(run_id)
         if window is None or not window.top.winfo_exists():
             return False
-        window.top.deiconify()
-        window.top.lift()
+        bring_forward(window.top)
         return True
 
     def _refresh_compare(self, run_id: str) -> None:
