@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import subprocess
@@ -103,6 +104,19 @@ def _restart_secret_service() -> None:
     while not _secret_service_running():
         assert time.monotonic() < deadline, "the restarted Secret Service did not come up"
         time.sleep(0.1)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
+    """Collect each test's leftovers on the main (Tk) thread once it has ended.
+
+    pytest drops a test's fixture values only after every teardown, the root fixture's
+    collection included; a Tk variable or image in those leftovers would otherwise be
+    finalised by whichever thread next triggers a collection (a later test's shot
+    thread), and Tcl aborts the process for a call from the wrong thread.
+    """
+    yield
+    gc.collect()
 
 
 def pytest_sessionfinish() -> None:
