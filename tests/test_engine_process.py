@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -165,6 +166,22 @@ def test_a_child_that_dies_ends_its_runs_as_interrupted(
     assert service.active_runs() == []
     assert len(standin.live) == 1
     assert service.sweep(CREDENTIALS).deleted == [standin.created[0].id]
+
+
+def test_requests_sent_to_a_dead_child_do_not_keep_its_runs_from_ending(
+    service: Service, standin: DaytonaStandIn
+) -> None:
+    """A request written after the child died stays in the pipe's buffer; closing the
+    pipe then fails to flush it, which once left the run running for ever."""
+    run_id, recorder = start_hanging_run(service, standin, shots=1)
+    (child,) = engine_of(service).children()
+    os.kill(child, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while not service.wait(run_id, 0.001) and time.monotonic() < deadline:
+        service.cancel_run(run_id)  # into a pipe nobody reads any more
+    (finished,) = recorder.of(RunFinished)
+    assert finished.status is RunStatus.INTERRUPTED
+    assert service.active_runs() == []
 
 
 PARENT = textwrap.dedent(

@@ -313,7 +313,10 @@ class EngineProcess:
         except subprocess.TimeoutExpired:
             child.process.kill()
             code = child.process.wait()
-        child.requests.close()
+        # Closing flushes what was still buffered for the child, which is gone: a broken
+        # pipe here must not keep its runs from being ended below.
+        with contextlib.suppress(OSError):
+            child.requests.close()
         child.replies.close()
         stopped = f"The run engine stopped unexpectedly (exit code {code})"
         with self._changed:
