@@ -24,6 +24,8 @@ from tray.credentials.keychain import ALL_ENTRIES, SERVICE_NAME
 if TYPE_CHECKING:
     import tkinter as tk
 
+    from tray.runs.manager import RunManager
+
 ROOT = Path(__file__).resolve().parent.parent
 # The environment scripts/test set up (private D-Bus, keyring folders), before any
 # test changes HOME or XDG_*: a restarted Secret Service must live there too.
@@ -206,6 +208,25 @@ def root() -> Iterator[tk.Tk]:
     root.withdraw()
     yield root
     close_window(root)
+
+
+@pytest.fixture
+def standin(tmp_path: Path) -> Iterator[DaytonaStandIn]:
+    """A Daytona stand-in whose fake Claude makes the edits each shot's hint asks for
+    (``WRITE name text``); modules that need another stand-in define their own."""
+    with DaytonaStandIn(tmp_path / "daytona") as server:
+        server.extra_env["FAKE_CLAUDE_SCENARIO"] = "edits"
+        yield server
+
+
+@pytest.fixture
+def manager(standin: DaytonaStandIn, tmp_path: Path) -> Iterator[RunManager]:
+    """A run engine over ``standin``, shut down (its sandboxes deleted) after the test."""
+    from tests.test_engine import make_manager
+
+    manager = make_manager(standin, tmp_path)
+    yield manager
+    manager.shutdown(timeout=60)
 
 
 @pytest.fixture

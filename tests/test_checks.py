@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import cast
-
-import pytest
 
 from tests.conftest import until
 from tests.daytona_standin import DaytonaStandIn
@@ -24,20 +21,6 @@ HINTS = ("WRITE result.txt pass", "WRITE result.txt fail", "leave everything as 
 CHECK = (
     'env > "$HOME/check-env.txt"; echo cache > .check-cache; echo checking; grep -q pass result.txt'
 )
-
-
-@pytest.fixture
-def standin(tmp_path: Path) -> Iterator[DaytonaStandIn]:
-    with DaytonaStandIn(tmp_path / "daytona") as server:
-        server.extra_env["FAKE_CLAUDE_SCENARIO"] = "edits"
-        yield server
-
-
-@pytest.fixture
-def manager(standin: DaytonaStandIn, tmp_path: Path) -> Iterator[RunManager]:
-    manager = make_manager(standin, tmp_path)
-    yield manager
-    manager.shutdown(timeout=60)
 
 
 def upstream(tmp_path: Path) -> tuple[GitRepo, str]:

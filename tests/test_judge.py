@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -130,20 +129,6 @@ def test_the_prompt_shows_each_attempt_and_stays_within_the_limit() -> None:
 
 
 # -- a judged run ------------------------------------------------------------------------
-
-
-@pytest.fixture
-def standin(tmp_path: Path) -> Iterator[DaytonaStandIn]:
-    with DaytonaStandIn(tmp_path / "daytona") as server:
-        server.extra_env["FAKE_CLAUDE_SCENARIO"] = "edits"
-        yield server
-
-
-@pytest.fixture
-def manager(standin: DaytonaStandIn, tmp_path: Path) -> Iterator[RunManager]:
-    manager = make_manager(standin, tmp_path)
-    yield manager
-    manager.shutdown(timeout=60)
 
 
 def judged_run(manager: RunManager, standin: DaytonaStandIn, answer: str) -> tuple[str, Recorder]:

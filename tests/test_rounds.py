@@ -3,7 +3,6 @@ chain of patches lands in a real local clone with one commit per round."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import cast
 
@@ -12,7 +11,7 @@ import pytest
 from tests.daytona_standin import DaytonaStandIn
 from tests.git_repos import GitRepo
 from tests.test_checks import upstream
-from tests.test_engine import make_manager, run
+from tests.test_engine import run
 from tray.errors import InvalidRunSpec, RunNotFound
 from tray.repo.apply import Change, apply_to_branch, apply_to_new_folder
 from tray.runs.history import History
@@ -21,20 +20,6 @@ from tray.runs.manager import RunManager
 from tray.runs.rounds import chain_changes, continue_spec
 from tray.runs.spec import RunSpec
 from tray.runs.state import RunState
-
-
-@pytest.fixture
-def standin(tmp_path: Path) -> Iterator[DaytonaStandIn]:
-    with DaytonaStandIn(tmp_path / "daytona") as server:
-        server.extra_env["FAKE_CLAUDE_SCENARIO"] = "edits"
-        yield server
-
-
-@pytest.fixture
-def manager(standin: DaytonaStandIn, tmp_path: Path) -> Iterator[RunManager]:
-    manager = make_manager(standin, tmp_path)
-    yield manager
-    manager.shutdown(timeout=60)
 
 
 def last_change(history: History, run_id: str, shot: int) -> Change:
